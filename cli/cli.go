@@ -1,0 +1,165 @@
+// Package cli holds what every ses command shares: the global options, the
+// exit codes of DESIGN §6, and errors that carry an exit code and hints for a
+// person.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/seskit/ses/tool"
+	"golang.org/x/term"
+)
+
+// Exit codes, the only place they are defined.
+const (
+	ExitOK          = 0 // success
+	ExitNo          = 1 // a definite "no": invalid token, entitlement denied
+	ExitUsage       = 2 // usage or configuration error
+	ExitUntrusted   = 3 // the server is not trusted
+	ExitUnreachable = 4 // the server could not be reached
+	ExitProtocol    = 5 // the server answered something unexpected
+)
+
+// Error is an error meant for a person: it carries the exit code the process
+// ends with and hints that say what to change.
+type Error struct {
+	Code  int
+	Err   error
+	Hints []string
+}
+
+func (e *Error) Error() string { return e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+// Usagef returns an exit-2 error with the formatted message.
+func Usagef(format string, args ...any) *Error {
+	return &Error{Code: ExitUsage, Err: fmt.Errorf(format, args...)}
+}
+
+// Hint returns e with another hint line added.
+func (e *Error) Hint(format string, args ...any) *Error {
+	e.Hints = append(e.Hints, fmt.Sprintf(format, args...))
+	return e
+}
+
+// WithCode wraps err as an Error with the given exit code, keeping the hints
+// of an Error inside it.
+func WithCode(code int, err error) *Error {
+	var ce *Error
+	if errors.As(err, &ce) {
+		return &Error{Code: code, Err: ce.Err, Hints: ce.Hints}
+	}
+	return &Error{Code: code, Err: err}
+}
+
+// CodeOf reports the exit code for err: 0 for nil, the code of an Error, and
+// 2 (usage) for anything else a command returns.
+func CodeOf(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var ce *Error
+	if errors.As(err, &ce) {
+		return ce.Code
+	}
+	return ExitUsage
+}
+
+// Report writes err to w as "ses: error: ..." followed by its hints.
+func Report(w io.Writer, prog string, err error) {
+	fmt.Fprintf(w, "%s: error: %s\n", prog, err)
+	var ce *Error
+	if errors.As(err, &ce) {
+		for _, h := range ce.Hints {
+			fmt.Fprintf(w, "%s: hint: %s\n", prog, h)
+		}
+	}
+}
+
+// Globals are the flags every command accepts, and the process's
+// surroundings, bound into each command's Run.
+type Globals struct {
+	LogLevel     string `help:"Log level: debug, info, warn, error (information and warning are accepted too)." default:"warn" placeholder:"LEVEL"`
+	LogFile      string `help:"Also write the log to this file." type:"path" placeholder:"FILE"`
+	LogFileLevel string `help:"Log level for --log-file (default: --log-level)." placeholder:"LEVEL"`
+	LogFormat    string `help:"Log format: console or json." enum:"console,json" default:"console"`
+	Store        string `help:"Certificate store directory (default: the user config dir's ses folder)." env:"SES_HOME" type:"path" placeholder:"DIR"`
+
+	// Log is the logger built from the flags above.
+	Log zerolog.Logger `kong:"-"`
+	// Stdin, Stdout and Stderr are the process's streams.
+	Stdin  io.Reader `kong:"-"`
+	Stdout io.Writer `kong:"-"`
+	Stderr io.Writer `kong:"-"`
+	// Getenv reads the environment; Now tells the time.
+	Getenv func(string) string `kong:"-"`
+	Now    func() time.Time    `kong:"-"`
+
+	store *tool.Store
+}
+
+// StoreDir reports the store directory: --store, $SES_HOME, else the user
+// configuration directory's "ses".
+func (g *Globals) StoreDir() (string, error) {
+	if g.Store != "" {
+		return g.Store, nil
+	}
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", &Error{Code: ExitUsage, Err: fmt.Errorf("no certificate store: %w", err),
+			Hints: []string{"name one with --store DIR or SES_HOME"}}
+	}
+	return filepath.Join(dir, "ses"), nil
+}
+
+// OpenStore returns the certificate store, opened once per process.
+func (g *Globals) OpenStore() (*tool.Store, error) {
+	if g.store != nil {
+		return g.store, nil
+	}
+	dir, err := g.StoreDir()
+	if err != nil {
+		return nil, err
+	}
+	g.store = &tool.Store{Dir: dir, Password: g.pfxPassword}
+	return g.store, nil
+}
+
+// pfxPassword supplies the password of a PKCS#12 file: $SES_PFX_PASSWORD, or
+// a prompt when a terminal is attached.
+func (g *Globals) pfxPassword(file string) ([]byte, error) {
+	if p, ok := os.LookupEnv("SES_PFX_PASSWORD"); ok {
+		return []byte(p), nil
+	}
+	fd := int(os.Stdin.Fd())
+	if !term.IsTerminal(fd) {
+		return nil, fmt.Errorf("%s needs a password: set SES_PFX_PASSWORD", file)
+	}
+	fmt.Fprintf(g.Stderr, "password for %s: ", file)
+	p, err := term.ReadPassword(fd)
+	fmt.Fprintln(g.Stderr)
+	return p, err
+}
+
+// ParseLevel reads a log level, accepting the reference tool's spellings
+// "information" and "warning" in any case.
+func ParseLevel(s string) (zerolog.Level, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "debug", "trace", "verbose":
+		return zerolog.DebugLevel, nil
+	case "info", "information":
+		return zerolog.InfoLevel, nil
+	case "warn", "warning":
+		return zerolog.WarnLevel, nil
+	case "error":
+		return zerolog.ErrorLevel, nil
+	}
+	return zerolog.NoLevel, fmt.Errorf("unknown log level %q (want debug, info, warn or error)", s)
+}

@@ -1,0 +1,64 @@
+package cli
+
+import (
+	"io"
+	"os"
+
+	"github.com/rs/zerolog"
+)
+
+// SetupLog builds g.Log from the logging flags. The returned function closes
+// the log file, if any.
+func (g *Globals) SetupLog() (func(), error) {
+	level, err := ParseLevel(g.LogLevel)
+	if err != nil {
+		return nil, Usagef("--log-level: %v", err)
+	}
+	console := g.writer(g.Stderr)
+	var out zerolog.LevelWriter = levelFilter{w: console, min: level}
+	closer := func() {}
+	if g.LogFile != "" {
+		fileLevel := level
+		if g.LogFileLevel != "" {
+			if fileLevel, err = ParseLevel(g.LogFileLevel); err != nil {
+				return nil, Usagef("--log-file-level: %v", err)
+			}
+		}
+		f, err := os.OpenFile(g.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return nil, Usagef("--log-file: %v", err)
+		}
+		closer = func() { f.Close() }
+		out = zerolog.MultiLevelWriter(out, levelFilter{w: g.writer(f), min: fileLevel})
+		if fileLevel < level {
+			level = fileLevel
+		}
+	} else if g.LogFileLevel != "" {
+		return nil, Usagef("--log-file-level needs --log-file")
+	}
+	g.Log = zerolog.New(out).Level(level).With().Timestamp().Logger()
+	return closer, nil
+}
+
+func (g *Globals) writer(w io.Writer) io.Writer {
+	if g.LogFormat == "json" {
+		return w
+	}
+	return zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05.000", NoColor: true}
+}
+
+// levelFilter passes on only events at or above min, so the console and the
+// log file can have levels of their own.
+type levelFilter struct {
+	w   io.Writer
+	min zerolog.Level
+}
+
+func (f levelFilter) Write(p []byte) (int, error) { return f.w.Write(p) }
+
+func (f levelFilter) WriteLevel(l zerolog.Level, p []byte) (int, error) {
+	if l < f.min {
+		return len(p), nil
+	}
+	return f.w.Write(p)
+}

@@ -1,0 +1,6 @@
+// Package client asks an entitlement endpoint whether this node is entitled
+// to run an application, the way a Batch task must: known hosts only, a TLS
+// chain that contains a pinned certificate before any byte of the token is
+// sent, retries for what can be retried and never for a "no". It also
+// implements `ses client`.
+package client
