@@ -6,4 +6,6 @@ import "github.com/seskit/ses/cli"
 type ReleaseCmd struct{}
 
 // Run runs the command.
-func (c *ReleaseCmd) Run(g *cli.Globals) error { return cli.Usagef("ses client release: not built yet") }
+func (c *ReleaseCmd) Run(g *cli.Globals) error {
+	return cli.Usagef("ses client release: not built yet")
+}

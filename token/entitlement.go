@@ -6,4 +6,6 @@ import "github.com/seskit/ses/cli"
 type EntitlementCmd struct{}
 
 // Run runs the command.
-func (c *EntitlementCmd) Run(g *cli.Globals) error { return cli.Usagef("ses token entitlement: not built yet") }
+func (c *EntitlementCmd) Run(g *cli.Globals) error {
+	return cli.Usagef("ses token entitlement: not built yet")
+}
