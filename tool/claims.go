@@ -1,0 +1,221 @@
+package tool
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+)
+
+// The defaults production's test tooling used for the issuer and audience.
+const (
+	DefaultIssuer   = "https://batch.azure.test/software-entitlement"
+	DefaultAudience = "https://batch.azure.test/software-entitlement"
+)
+
+// DefaultLifetime is how long a token minted without an expiry is valid.
+const DefaultLifetime = 7 * 24 * time.Hour
+
+// MaxTokenSize is the largest token accepted; larger ones are refused before
+// any cryptography.
+const MaxTokenSize = 64 << 10
+
+// Leeway is the clock skew allowed when checking nbf and exp.
+const Leeway = 60 * time.Second
+
+// The claim names of an entitlement token.
+const (
+	ClaimIssuer       = "iss"
+	ClaimAudience     = "aud"
+	ClaimNotBefore    = "nbf"
+	ClaimExpiry       = "exp"
+	ClaimIssuedAt     = "iat"
+	ClaimID           = "id"
+	ClaimApplications = "app"
+	ClaimAddresses    = "ip"
+	ClaimVMID         = "vmid"
+)
+
+// Claims is the payload of an entitlement token.
+type Claims struct {
+	ID        string
+	Issuer    string
+	Audience  string
+	NotBefore time.Time
+	Expiry    time.Time
+	IssuedAt  time.Time
+	// Applications are the entitled application ids.
+	Applications []string
+	// Addresses are the entitled node addresses, as written in the token.
+	Addresses []string
+	// VMID is the virtual machine id, "" when absent.
+	VMID string
+}
+
+// NewTokenID returns a fresh token id, "token-" and a random UUID.
+func NewTokenID() string { return "token-" + newUUID() }
+
+// NewEntitlementID returns a fresh entitlement id, "entitlement-" and a
+// random UUID.
+func NewEntitlementID() string { return "entitlement-" + newUUID() }
+
+// NewGUID returns a random (version 4) UUID in its usual text form.
+func NewGUID() string { return newUUID() }
+
+func newUUID() string {
+	var u [16]byte
+	rand.Read(u[:])
+	u[6] = u[6]&0x0f | 0x40
+	u[8] = u[8]&0x3f | 0x80
+	h := hex.EncodeToString(u[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// MarshalJSON writes the claims as production does: app and ip as a string
+// when there is one value and an array when there are several, times as
+// NumericDate seconds, vmid only when set.
+func (c Claims) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	field := func(name string, v any) {
+		if b.Len() > 1 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(name)
+		val, _ := json.Marshal(v)
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(val)
+	}
+	oneOrMany := func(name string, vs []string) {
+		if len(vs) == 1 {
+			field(name, vs[0])
+		} else if len(vs) > 1 {
+			field(name, vs)
+		}
+	}
+	oneOrMany(ClaimApplications, c.Applications)
+	oneOrMany(ClaimAddresses, c.Addresses)
+	if c.VMID != "" {
+		field(ClaimVMID, c.VMID)
+	}
+	field(ClaimID, c.ID)
+	field(ClaimNotBefore, c.NotBefore.Unix())
+	field(ClaimExpiry, c.Expiry.Unix())
+	field(ClaimIssuedAt, c.IssuedAt.Unix())
+	field(ClaimIssuer, c.Issuer)
+	field(ClaimAudience, c.Audience)
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// parseClaims reads a token payload. It is lenient about shape so that the
+// checks can name each problem: a claim that is missing is left zero and
+// listed in missing; a claim of the wrong type is an error.
+func parseClaims(payload []byte) (c Claims, present map[string]bool, audiences []string, err error) {
+	var raw map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.UseNumber()
+	if err := dec.Decode(&raw); err != nil {
+		return c, nil, nil, fmt.Errorf("payload is not a JSON object: %v", err)
+	}
+	present = make(map[string]bool, len(raw))
+	for k, v := range raw {
+		if !bytes.Equal(bytes.TrimSpace(v), []byte("null")) {
+			present[k] = true
+		}
+	}
+	str := func(name string, dst *string) error {
+		if !present[name] {
+			return nil
+		}
+		if err := json.Unmarshal(raw[name], dst); err != nil {
+			return fmt.Errorf("claim %q is %s, want a string", name, jsonKind(raw[name]))
+		}
+		return nil
+	}
+	list := func(name string, dst *[]string) error {
+		if !present[name] {
+			return nil
+		}
+		var one string
+		if json.Unmarshal(raw[name], &one) == nil {
+			*dst = []string{one}
+			return nil
+		}
+		if err := json.Unmarshal(raw[name], dst); err != nil {
+			return fmt.Errorf("claim %q is %s, want a string or an array of strings", name, jsonKind(raw[name]))
+		}
+		return nil
+	}
+	date := func(name string, dst *time.Time) error {
+		if !present[name] {
+			return nil
+		}
+		var n json.Number
+		if err := json.Unmarshal(raw[name], &n); err != nil {
+			return fmt.Errorf("claim %q is %s, want a NumericDate (seconds since 1970)", name, jsonKind(raw[name]))
+		}
+		f, err := n.Float64()
+		if err != nil || math.IsNaN(f) || math.Abs(f) > 1e12 {
+			return fmt.Errorf("claim %q is %s, not a NumericDate in range", name, n)
+		}
+		sec, frac := math.Modf(f)
+		*dst = time.Unix(int64(sec), int64(frac*1e9)).UTC()
+		return nil
+	}
+	for _, e := range []error{
+		str(ClaimIssuer, &c.Issuer),
+		str(ClaimID, &c.ID),
+		str(ClaimVMID, &c.VMID),
+		list(ClaimApplications, &c.Applications),
+		list(ClaimAddresses, &c.Addresses),
+		date(ClaimNotBefore, &c.NotBefore),
+		date(ClaimExpiry, &c.Expiry),
+		date(ClaimIssuedAt, &c.IssuedAt),
+		audience(raw[ClaimAudience], present[ClaimAudience], &c.Audience, &audiences),
+	} {
+		if e != nil {
+			return c, present, nil, e
+		}
+	}
+	return c, present, audiences, nil
+}
+
+// audience reads "aud", which must be one string: production refused a token
+// naming several audiences, even one that included its own.
+// An array is returned in many for the audience check to refuse by name.
+func audience(raw json.RawMessage, present bool, dst *string, many *[]string) error {
+	if !present {
+		return nil
+	}
+	if json.Unmarshal(raw, dst) == nil {
+		return nil
+	}
+	if json.Unmarshal(raw, many) == nil && *many != nil {
+		return nil
+	}
+	return fmt.Errorf("claim \"aud\" is %s, want a string", jsonKind(raw))
+}
+
+func jsonKind(raw json.RawMessage) string {
+	s := strings.TrimSpace(string(raw))
+	switch {
+	case s == "":
+		return "empty"
+	case s[0] == '"':
+		return "a string"
+	case s[0] == '[':
+		return "an array"
+	case s[0] == '{':
+		return "an object"
+	case s == "true" || s == "false":
+		return "a boolean"
+	default:
+		return "a number"
+	}
+}
