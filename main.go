@@ -14,6 +14,7 @@ import (
 	"github.com/seskit/ses/client"
 	"github.com/seskit/ses/server"
 	"github.com/seskit/ses/token"
+	"github.com/seskit/ses/tool"
 	"github.com/seskit/ses/verify"
 )
 
@@ -51,7 +52,11 @@ func run(args []string) (code int) {
 		kong.Name(prog),
 		kong.Description("ses: Azure Batch software entitlement tokens, emulator, client and certificates."),
 		kong.UsageOnError(),
-		kong.Vars{"version": versionString()},
+		kong.Vars{
+			"version":          versionString(),
+			"default_audience": tool.DefaultAudience,
+			"default_issuer":   tool.DefaultIssuer,
+		},
 		kong.Exit(func(c int) { exited, code = true, c }),
 		kong.Bind(&root.Globals),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),

@@ -1,11 +1,129 @@
 package token
 
-import "github.com/seskit/ses/cli"
+import (
+	"crypto/x509"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
 
-// EntitlementCmd is `ses token entitlement`.
-type EntitlementCmd struct{}
+	"github.com/seskit/ses/cli"
+	"github.com/seskit/ses/tool"
+)
 
-// Run runs the command.
+// EntitlementCmd is `ses token`: it mints an entitlement token shaped as
+// production issues it.
+type EntitlementCmd struct {
+	App       []string `name:"app" aliases:"application-id" help:"Entitled application id (repeatable, or comma-separated)." placeholder:"APP"`
+	Address   []string `name:"address" aliases:"ip" help:"Entitled node address (repeatable, or comma-separated; default: every address of this machine)." placeholder:"IP"`
+	VMID      string   `name:"vmid" help:"Virtual machine id claim." placeholder:"ID"`
+	NotBefore string   `help:"Start of validity: RFC 3339, yyyy-MM-ddTHH:mm (local), yyyy-MM-dd, or +2h/-1d from now (default: now)." placeholder:"TIME"`
+	NotAfter  string   `help:"End of validity, as --not-before (default: --lifetime after --not-before)." xor:"end" placeholder:"TIME"`
+	Lifetime  string   `help:"Validity after --not-before, e.g. 2h, 7d, 1d12h (default: 7d)." xor:"end" placeholder:"SPAN"`
+	Sign      string   `help:"Certificate to sign with: a file, a thumbprint, dev, or none." default:"dev" placeholder:"CERT"`
+	Encrypt   string   `help:"Certificate to encrypt to: a file, a thumbprint, dev, or none." default:"dev" placeholder:"CERT"`
+	Audience  string   `help:"Audience claim." default:"${default_audience}" placeholder:"URL"`
+	Issuer    string   `help:"Issuer claim." default:"${default_issuer}" placeholder:"URL"`
+	ID        string   `name:"id" help:"Token id claim (default: token-<uuid>)." placeholder:"ID"`
+	TokenFile string   `name:"token-file" short:"o" help:"Write the token to this file instead of stdout." type:"path" placeholder:"FILE"`
+}
+
+// Run mints the token.
 func (c *EntitlementCmd) Run(g *cli.Globals) error {
-	return cli.Usagef("ses token entitlement: not built yet")
+	claims, err := c.claims(g)
+	if err != nil {
+		return err
+	}
+	sign, err := g.LoadCert("--sign", c.Sign, tool.PurposeSigning, true)
+	if err != nil {
+		return err
+	}
+	enc, err := g.LoadCert("--encrypt", c.Encrypt, tool.PurposeEncryption, false)
+	if err != nil {
+		return err
+	}
+	var encCert *x509.Certificate
+	if enc != nil {
+		encCert = enc.Certificate
+	}
+	tok, err := tool.Seal(claims, sign, encCert)
+	if err != nil {
+		return cli.Usagef("%v", err)
+	}
+	if c.TokenFile == "" {
+		_, err := fmt.Fprintln(g.Stdout, tok)
+		return err
+	}
+	if err := cli.WriteFile(c.TokenFile, []byte(tok+"\n"), 0o600); err != nil {
+		return cli.Usagef("--token-file: %v", err)
+	}
+	return nil
+}
+
+// claims builds the token's claims from the flags.
+func (c *EntitlementCmd) claims(g *cli.Globals) (tool.Claims, error) {
+	apps := cli.List(c.App)
+	if len(apps) == 0 {
+		return tool.Claims{}, cli.Usagef("no application given").Hint("name the entitled application with --app, e.g. --app contosoapp")
+	}
+	addrs := cli.List(c.Address)
+	if len(addrs) == 0 {
+		local, err := cli.LocalAddresses()
+		if err != nil || len(local) == 0 {
+			return tool.Claims{}, cli.Usagef("cannot list this machine's addresses: %v", err).Hint("give them with --address")
+		}
+		addrs = local
+	}
+	for i, a := range addrs {
+		ip, err := netip.ParseAddr(a)
+		if err != nil {
+			return tool.Claims{}, cli.Usagef("--address %q is not an IP address", a).Hint("give IPv4 or IPv6 addresses, e.g. --address 10.0.0.4,fe80::1")
+		}
+		addrs[i] = ip.WithZone("").String()
+	}
+	now := g.Now().Truncate(time.Second)
+	nbf := now
+	if c.NotBefore != "" {
+		t, err := g.ParseTime("--not-before", c.NotBefore)
+		if err != nil {
+			return tool.Claims{}, err
+		}
+		nbf = t
+	}
+	var exp time.Time
+	if c.NotAfter != "" {
+		t, err := g.ParseTime("--not-after", c.NotAfter)
+		if err != nil {
+			return tool.Claims{}, err
+		}
+		exp = t
+	} else {
+		life := tool.DefaultLifetime
+		if c.Lifetime != "" {
+			var err error
+			if life, err = tool.ParseSpan(strings.TrimPrefix(c.Lifetime, "+")); err != nil {
+				return tool.Claims{}, cli.Usagef("--lifetime: %v", err).Hint("for example --lifetime 2h or --lifetime 7d")
+			}
+		}
+		exp = nbf.Add(life)
+	}
+	if !nbf.Before(exp) {
+		return tool.Claims{}, cli.Usagef("not-before %s is not earlier than not-after %s", nbf.Format(time.RFC3339), exp.Format(time.RFC3339)).
+			Hint("move --not-before earlier or --not-after (or --lifetime) later")
+	}
+	id := c.ID
+	if id == "" {
+		id = tool.NewTokenID()
+	}
+	return tool.Claims{
+		ID:           id,
+		Issuer:       c.Issuer,
+		Audience:     c.Audience,
+		NotBefore:    nbf,
+		Expiry:       exp,
+		IssuedAt:     now,
+		Applications: apps,
+		Addresses:    addrs,
+		VMID:         c.VMID,
+	}, nil
 }

@@ -35,6 +35,9 @@ type DevPKI struct {
 // Load resolves a CERT argument: "none" (nil, nil), "dev", a thumbprint in
 // the store, or a file.
 func (s *Store) Load(spec string, p Purpose) (*Credential, error) {
+	if spec == "none" {
+		return nil, nil
+	}
 	return nil, errors.New("TODO: store")
 }
 

@@ -2,7 +2,18 @@
 // explains every check it passed or failed.
 package verify
 
-import "github.com/seskit/ses/cli"
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/netip"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/seskit/ses/cli"
+	"github.com/seskit/ses/tool"
+)
 
 // Cmd is `ses verify`.
 type Cmd struct {
@@ -12,12 +23,226 @@ type Cmd struct {
 	Encrypt   string   `help:"Certificate tokens must be encrypted to, as the server uses it (none: unencrypted)." default:"dev" placeholder:"CERT"`
 	App       string   `help:"Check that the token entitles this application." placeholder:"APP"`
 	Address   string   `help:"Check that the token entitles this address." placeholder:"IP"`
-	Audience  string   `help:"Expected audience." placeholder:"URL"`
-	Issuer    string   `help:"Expected issuer." placeholder:"URL"`
+	Audience  string   `help:"Expected audience (default: ${default_audience})." placeholder:"URL"`
+	Issuer    string   `help:"Expected issuer (default: ${default_issuer})." placeholder:"URL"`
 	At        string   `help:"Judge the token as of this time (RFC 3339, yyyy-MM-ddTHH:mm, a date, or +2h/-1d from now)." placeholder:"TIME"`
 	Key       []string `help:"Simple Web Token: an HMAC-SHA256 key (base64); give the current and then the previous key." placeholder:"KEY"`
 	JSON      bool     `help:"Print the explanation as JSON."`
 }
 
-// Run runs the command.
-func (c *Cmd) Run(g *cli.Globals) error { return cli.Usagef("ses verify: not built yet") }
+// tokenEnv is the variable a Batch task finds its token in.
+const tokenEnv = "AZ_BATCH_SOFTWARE_ENTITLEMENT_TOKEN"
+
+// Run explains the token and exits 1 when it is not valid.
+func (c *Cmd) Run(g *cli.Globals) error {
+	raw, err := g.ReadToken(c.Token, c.TokenFile, tokenEnv)
+	if err != nil {
+		return err
+	}
+	at := g.Now()
+	if c.At != "" {
+		if at, err = g.ParseTime("--at", c.At); err != nil {
+			return err
+		}
+	}
+	req := tool.Request{Now: at, Application: strings.TrimSpace(c.App)}
+	if c.Address != "" {
+		if req.Address, err = netip.ParseAddr(strings.TrimSpace(c.Address)); err != nil {
+			return cli.Usagef("--address %q is not an IP address", c.Address)
+		}
+	}
+	v := &tool.Verifier{Issuer: c.Issuer, Audience: c.Audience}
+	sign, err := g.LoadCert("--sign", c.Sign, tool.PurposeSigning, false)
+	if err != nil {
+		return err
+	}
+	if sign != nil {
+		v.Sign = sign.Certificate
+	}
+	if v.Decrypt, err = g.LoadCert("--encrypt", c.Encrypt, tool.PurposeEncryption, true); err != nil {
+		return err
+	}
+
+	rep := v.Explain(raw, req)
+	if c.JSON {
+		err = writeJSON(g.Stdout, rep, at)
+	} else {
+		err = writeText(g.Stdout, rep, at)
+	}
+	if err != nil {
+		return err
+	}
+	if err := rep.Err(); err != nil {
+		return &cli.Error{Code: cli.ExitNo, Err: fmt.Errorf("token is not valid: %w", err)}
+	}
+	return nil
+}
+
+func writeText(w io.Writer, rep *tool.Report, at time.Time) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	if t := rep.Token; t != nil {
+		if t.Encrypted {
+			fmt.Fprintf(tw, "encrypted\t%s + %s, to key %s\n", t.KeyAlgorithm, t.ContentEncryption, orNone(t.EncryptionKeyID))
+		} else {
+			fmt.Fprintf(tw, "encrypted\tno\n")
+		}
+		if t.Signed {
+			fmt.Fprintf(tw, "signed\t%s, by key %s\n", t.SignatureAlgorithm, orNone(t.SigningKeyID))
+		} else {
+			fmt.Fprintf(tw, "signed\tno (alg %q)\n", t.SignatureAlgorithm)
+		}
+		title := "claims"
+		if !t.Verified {
+			title = "claims (unverified: shown, not trusted)"
+		}
+		fmt.Fprintf(tw, "\n%s\n", title)
+		for _, row := range claimRows(t.Claims, at) {
+			fmt.Fprintf(tw, "  %s\t%s\n", row[0], row[1])
+		}
+	}
+	fmt.Fprintf(tw, "\nchecks\n")
+	for _, ch := range rep.Checks {
+		if ch.Err == nil {
+			fmt.Fprintf(tw, "  pass\t%s\t%s\n", ch.Name, ch.Detail)
+		} else {
+			fmt.Fprintf(tw, "  FAIL\t%s\t%s: %s\n", ch.Name, ch.Err.Reason, ch.Err.Msg)
+		}
+	}
+	if err := rep.Err(); err != nil {
+		fmt.Fprintf(tw, "\nresult\tinvalid as of %s\n", at.UTC().Format(time.RFC3339))
+	} else {
+		fmt.Fprintf(tw, "\nresult\tvalid as of %s\n", at.UTC().Format(time.RFC3339))
+	}
+	return tw.Flush()
+}
+
+// claimRows lists the claims for display, times in RFC 3339 with how far
+// they are from at.
+func claimRows(c tool.Claims, at time.Time) [][2]string {
+	when := func(t time.Time) string {
+		if t.IsZero() {
+			return "(absent)"
+		}
+		return t.UTC().Format(time.RFC3339) + " (" + relative(t, at) + ")"
+	}
+	return [][2]string{
+		{tool.ClaimID, orNone(c.ID)},
+		{tool.ClaimApplications, orNone(strings.Join(c.Applications, ", "))},
+		{tool.ClaimAddresses, orNone(strings.Join(c.Addresses, ", "))},
+		{tool.ClaimVMID, orNone(c.VMID)},
+		{tool.ClaimIssuer, orNone(c.Issuer)},
+		{tool.ClaimAudience, orNone(c.Audience)},
+		{tool.ClaimNotBefore, when(c.NotBefore)},
+		{tool.ClaimExpiry, when(c.Expiry)},
+		{tool.ClaimIssuedAt, when(c.IssuedAt)},
+	}
+}
+
+// relative says how far t is from at, to the minute: "in 6d23h", "2h5m ago".
+func relative(t, at time.Time) string {
+	d := t.Sub(at).Round(time.Minute)
+	if d == 0 {
+		return "now"
+	}
+	ago := d < 0
+	if ago {
+		d = -d
+	}
+	var s string
+	if days := d / (24 * time.Hour); days > 0 {
+		s = fmt.Sprintf("%dd", days)
+		d -= days * 24 * time.Hour
+	}
+	if h := d / time.Hour; h > 0 {
+		s += fmt.Sprintf("%dh", h)
+		d -= h * time.Hour
+	}
+	if m := d / time.Minute; m > 0 {
+		s += fmt.Sprintf("%dm", m)
+	}
+	if ago {
+		return s + " ago"
+	}
+	return "in " + s
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+// jsonReport is the --json form of the explanation.
+type jsonReport struct {
+	Valid  bool        `json:"valid"`
+	At     time.Time   `json:"at"`
+	Reason tool.Reason `json:"reason,omitempty"`
+	Token  *jsonToken  `json:"token,omitempty"`
+	Checks []jsonCheck `json:"checks"`
+}
+
+type jsonToken struct {
+	Encrypted          bool       `json:"encrypted"`
+	KeyAlgorithm       string     `json:"keyAlgorithm,omitempty"`
+	ContentEncryption  string     `json:"contentEncryption,omitempty"`
+	EncryptionKeyID    string     `json:"encryptionKeyId,omitempty"`
+	Signed             bool       `json:"signed"`
+	SignatureAlgorithm string     `json:"signatureAlgorithm,omitempty"`
+	SigningKeyID       string     `json:"signingKeyId,omitempty"`
+	Verified           bool       `json:"verified"`
+	Claims             jsonClaims `json:"claims"`
+}
+
+type jsonClaims struct {
+	ID           string     `json:"id,omitempty"`
+	Applications []string   `json:"app,omitempty"`
+	Addresses    []string   `json:"ip,omitempty"`
+	VMID         string     `json:"vmid,omitempty"`
+	Issuer       string     `json:"iss,omitempty"`
+	Audience     string     `json:"aud,omitempty"`
+	NotBefore    *time.Time `json:"nbf,omitempty"`
+	Expiry       *time.Time `json:"exp,omitempty"`
+	IssuedAt     *time.Time `json:"iat,omitempty"`
+}
+
+type jsonCheck struct {
+	Name    string      `json:"name"`
+	Passed  bool        `json:"passed"`
+	Detail  string      `json:"detail,omitempty"`
+	Reason  tool.Reason `json:"reason,omitempty"`
+	Message string      `json:"message,omitempty"`
+}
+
+func writeJSON(w io.Writer, rep *tool.Report, at time.Time) error {
+	out := jsonReport{Valid: rep.Err() == nil, At: at.UTC(), Checks: []jsonCheck{}}
+	for _, ch := range rep.Checks {
+		jc := jsonCheck{Name: ch.Name, Passed: ch.Err == nil, Detail: ch.Detail}
+		if ch.Err != nil {
+			jc.Reason, jc.Message = ch.Err.Reason, ch.Err.Msg
+			if out.Reason == "" {
+				out.Reason = ch.Err.Reason
+			}
+		}
+		out.Checks = append(out.Checks, jc)
+	}
+	if t := rep.Token; t != nil {
+		tp := func(t time.Time) *time.Time {
+			if t.IsZero() {
+				return nil
+			}
+			u := t.UTC()
+			return &u
+		}
+		c := t.Claims
+		out.Token = &jsonToken{
+			Encrypted: t.Encrypted, KeyAlgorithm: t.KeyAlgorithm, ContentEncryption: t.ContentEncryption, EncryptionKeyID: t.EncryptionKeyID,
+			Signed: t.Signed, SignatureAlgorithm: t.SignatureAlgorithm, SigningKeyID: t.SigningKeyID, Verified: t.Verified,
+			Claims: jsonClaims{ID: c.ID, Applications: c.Applications, Addresses: c.Addresses, VMID: c.VMID, Issuer: c.Issuer, Audience: c.Audience,
+				NotBefore: tp(c.NotBefore), Expiry: tp(c.Expiry), IssuedAt: tp(c.IssuedAt)},
+		}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}

@@ -1,0 +1,139 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/seskit/ses/tool"
+)
+
+// List flattens repeated and comma-separated flag values: each item trimmed,
+// empty ones dropped, duplicates (ignoring case) removed, order kept.
+func List(values []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, v := range values {
+		for _, item := range strings.Split(v, ",") {
+			item = strings.TrimSpace(item)
+			key := strings.ToLower(item)
+			if item == "" || seen[key] {
+				continue
+			}
+			seen[key] = true
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+// LoadCert resolves a CERT flag (a file, a thumbprint, dev or none) in the
+// store. With needKey, a certificate without its private key is an error.
+// Failures are usage errors with hints naming the flag.
+func (g *Globals) LoadCert(flag, spec string, p tool.Purpose, needKey bool) (*tool.Credential, error) {
+	store, err := g.OpenStore()
+	if err != nil {
+		return nil, err
+	}
+	cred, err := store.Load(spec, p)
+	if err != nil {
+		return nil, Usagef("%s %s: %v", flag, spec, err).
+			Hint("%s takes a PEM or PKCS#12 file, a thumbprint from `ses certs list`, dev, or none", flag)
+	}
+	if cred != nil && needKey && cred.Key == nil {
+		return nil, Usagef("%s %s: certificate %s has no private key", flag, spec, cred.Thumbprint()).
+			Hint("give a PEM file holding the key too, or a PKCS#12 (.pfx) file")
+	}
+	return cred, nil
+}
+
+// ReadToken reads a token from an argument, "-" (stdin), a file, or the
+// environment variable env, in that order, trimming white space.
+func (g *Globals) ReadToken(arg, file, env string) (string, error) {
+	var raw string
+	switch {
+	case arg == "-":
+		b, err := io.ReadAll(io.LimitReader(g.Stdin, tool.MaxTokenSize+1))
+		if err != nil {
+			return "", Usagef("reading the token from stdin: %v", err)
+		}
+		raw = string(b)
+	case arg != "":
+		raw = arg
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", Usagef("reading the token: %v", err)
+		}
+		raw = string(b)
+	default:
+		raw = g.Getenv(env)
+		if strings.TrimSpace(raw) == "" {
+			return "", Usagef("no token given").
+				Hint("pass it as an argument, - for stdin, --token-file FILE, or set %s", env)
+		}
+	}
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return "", Usagef("the token is empty")
+	}
+	return raw, nil
+}
+
+// ParseTime reads a time flag (see tool.ParseTime) in local time.
+func (g *Globals) ParseTime(flag, s string) (time.Time, error) {
+	t, err := tool.ParseTime(s, g.Now(), time.Local)
+	if err != nil {
+		return t, Usagef("%s: %v", flag, err).Hint("for example 2026-11-22T10:00:00Z, 2026-11-22T10:00, 2026-11-22, +2h or -1d")
+	}
+	return t, nil
+}
+
+// LocalAddresses lists the addresses of this machine's interfaces, IPv6
+// zones stripped.
+func LocalAddresses() ([]string, error) {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, a := range addrs {
+		prefix, err := netip.ParsePrefix(a.String())
+		if err != nil {
+			continue
+		}
+		out = append(out, prefix.Addr().WithZone("").String())
+	}
+	return out, nil
+}
+
+// WriteFile writes data to path through a temporary file and a rename, so a
+// reader never sees half of it. perm applies to the new file.
+func WriteFile(path string, data []byte, perm os.FileMode) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Chmod(perm); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
