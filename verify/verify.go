@@ -4,6 +4,7 @@ package verify
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -73,9 +74,28 @@ func (c *Cmd) Run(g *cli.Globals) error {
 		return err
 	}
 	if err := rep.Err(); err != nil {
-		return &cli.Error{Code: cli.ExitNo, Err: fmt.Errorf("token is not valid: %w", err)}
+		e := &cli.Error{Code: cli.ExitNo, Err: fmt.Errorf("token is not valid: %w", err)}
+		var te *tool.Error
+		if errors.As(err, &te) && hints[te.Reason] != "" {
+			e.Hint("%s", hints[te.Reason])
+		}
+		return e
 	}
 	return nil
+}
+
+// hints say, for the failures a person can act on, which flag to change.
+var hints = map[tool.Reason]string{
+	tool.ReasonEncryptionKey:        "pass the certificate the token was encrypted to with --encrypt (a file, or its thumbprint from `ses certs list`)",
+	tool.ReasonSigningKey:           "pass the certificate the token was signed with with --sign",
+	tool.ReasonUnexpectedEncryption: "the token is encrypted: pass --encrypt CERT (dev for the development certificate)",
+	tool.ReasonNotEncrypted:         "the token is not encrypted: pass --encrypt none if the server accepts unencrypted tokens",
+	tool.ReasonUnexpectedSignature:  "the token is signed: pass --sign CERT (dev for the development certificate)",
+	tool.ReasonNotSigned:            "the token is unsigned: pass --sign none if the server accepts unsigned tokens",
+	tool.ReasonExpired:              "mint a new token, or judge it at another time with --at",
+	tool.ReasonNotYetValid:          "judge it at a later time with --at",
+	tool.ReasonIssuer:               "pass the issuer the server expects with --issuer",
+	tool.ReasonAudience:             "pass the audience the server expects with --audience",
 }
 
 func writeText(w io.Writer, rep *tool.Report, at time.Time) error {
