@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -112,27 +111,9 @@ func LocalAddresses() ([]string, error) {
 	return out, nil
 }
 
-// WriteFile writes data to path through a temporary file and a rename, so a
-// reader never sees half of it. perm applies to the new file.
+// WriteFile writes data to path atomically (see tool.WriteFileAtomic).
 func WriteFile(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
+	if err := tool.WriteFileAtomic(path, data, perm); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil

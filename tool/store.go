@@ -3,6 +3,12 @@ package tool
 import (
 	"crypto/x509"
 	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
 )
 
 // Purpose says what a certificate is wanted for: it picks the development
@@ -17,29 +23,162 @@ const (
 )
 
 // Store is a directory of certificates and keys, found by thumbprint, and the
-// home of the development PKI.
+// home of the development PKI (in its "dev" folder).
 type Store struct {
 	// Dir is the store's directory.
 	Dir string
-	// Password supplies the password of an encrypted PKCS#12 file.
+	// Password supplies the password of an encrypted PKCS#12 file; nil
+	// means such files cannot be read.
 	Password func(file string) ([]byte, error)
 }
 
-// DevPKI is the development PKI: a root, an intermediate, and the leaves
-// issued under the intermediate.
-type DevPKI struct {
-	Root, Intermediate       *x509.Certificate
-	TLS, Signing, Encryption *Credential
+// NotFoundError reports a thumbprint that no certificate in the store has.
+type NotFoundError struct {
+	Thumbprint Thumbprint
+	Dir        string
 }
 
-// Load resolves a CERT argument: "none" (nil, nil), "dev", a thumbprint in
+func (e *NotFoundError) Error() string {
+	return fmt.Sprintf("no certificate with thumbprint %s in the store %s", e.Thumbprint, e.Dir)
+}
+
+// certExtensions are the files the store reads.
+var certExtensions = map[string]bool{".pem": true, ".crt": true, ".cer": true, ".pfx": true, ".p12": true}
+
+// Load resolves a CERT argument: "none" (nil, nil), "dev" (the development
+// certificate for p, the PKI made if missing), a SHA-1 thumbprint found in
 // the store, or a file.
 func (s *Store) Load(spec string, p Purpose) (*Credential, error) {
-	if spec == "none" {
+	spec = strings.TrimSpace(spec)
+	switch {
+	case spec == "":
+		return nil, errors.New("no certificate named")
+	case strings.EqualFold(spec, "none"):
 		return nil, nil
+	case strings.EqualFold(spec, "dev"):
+		pki, err := s.Dev()
+		if err != nil {
+			return nil, err
+		}
+		return pki.For(p), nil
 	}
-	return nil, errors.New("TODO: store")
+	if _, err := os.Stat(spec); err != nil && LooksLikeThumbprint(spec) {
+		t, err := ParseThumbprint(spec)
+		if err != nil {
+			return nil, err
+		}
+		return s.Find(t)
+	}
+	return LoadFile(spec, s.Password)
 }
 
-// Dev returns the development PKI, creating it on first need.
-func (s *Store) Dev() (*DevPKI, error) { return nil, errors.New("TODO: store") }
+// Entry is one certificate file found in the store.
+type Entry struct {
+	// Credential is what the file holds; nil when it could not be read.
+	*Credential
+	// Err says why the file could not be read.
+	Err error
+}
+
+// Entries reads every certificate file in the store, sorted by file name.
+// Encrypted PKCS#12 files are read only when Password is set.
+func (s *Store) Entries() ([]Entry, error) {
+	var files []string
+	err := filepath.WalkDir(s.Dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if path == s.Dir && errors.Is(err, fs.ErrNotExist) {
+				return fs.SkipAll
+			}
+			return err
+		}
+		if d.IsDir() && path != s.Dir && (strings.HasPrefix(d.Name(), ".") || filepath.Dir(path) != s.Dir) {
+			return fs.SkipDir // temporary and nested folders are not the store's
+		}
+		if !d.IsDir() && certExtensions[strings.ToLower(filepath.Ext(path))] {
+			files = append(files, path)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(files)
+	entries := make([]Entry, 0, len(files))
+	for _, f := range files {
+		c, err := LoadFile(f, s.Password)
+		if err != nil {
+			entries = append(entries, Entry{Credential: &Credential{File: f}, Err: err})
+			continue
+		}
+		entries = append(entries, Entry{Credential: c})
+	}
+	return entries, nil
+}
+
+// Find returns the certificate with thumbprint t, preferring a file that
+// holds its private key. Chain certificates in a file count too.
+func (s *Store) Find(t Thumbprint) (*Credential, error) {
+	entries, err := s.Entries()
+	if err != nil {
+		return nil, err
+	}
+	var found *Credential
+	for _, e := range entries {
+		if e.Err != nil {
+			continue
+		}
+		if e.Thumbprint() == t && (found == nil || found.Key == nil) {
+			found = e.Credential
+		}
+		for _, c := range e.Chain {
+			if found == nil && ThumbprintOf(c) == t {
+				found = &Credential{Certificate: c, File: e.File}
+			}
+		}
+	}
+	if found == nil {
+		return nil, &NotFoundError{Thumbprint: t, Dir: s.Dir}
+	}
+	return found, nil
+}
+
+// CAs returns the CA certificates in the store, for showing chains.
+func (s *Store) CAs() ([]*x509.Certificate, error) {
+	entries, err := s.Entries()
+	if err != nil {
+		return nil, err
+	}
+	var cas []*x509.Certificate
+	for _, e := range entries {
+		if e.Err != nil {
+			continue
+		}
+		for _, c := range append([]*x509.Certificate{e.Certificate}, e.Chain...) {
+			if c.IsCA {
+				cas = append(cas, c)
+			}
+		}
+	}
+	return cas, nil
+}
+
+// Usages names what a certificate may be used for, as `ses certs list`
+// filters them: signing, encrypting, serverauth, ca.
+func Usages(c *x509.Certificate) []string {
+	var u []string
+	if c.IsCA {
+		u = append(u, "ca")
+	}
+	if c.KeyUsage&x509.KeyUsageDigitalSignature != 0 && !c.IsCA {
+		u = append(u, "signing")
+	}
+	if c.KeyUsage&(x509.KeyUsageKeyEncipherment|x509.KeyUsageDataEncipherment) != 0 {
+		u = append(u, "encrypting")
+	}
+	for _, e := range c.ExtKeyUsage {
+		if e == x509.ExtKeyUsageServerAuth {
+			u = append(u, "serverauth")
+		}
+	}
+	return u
+}
