@@ -1,9 +1,110 @@
 package certs
 
-import "github.com/seskit/ses/cli"
+import (
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/seskit/ses/cli"
+	"github.com/seskit/ses/tool"
+)
 
 // ShowCmd is `ses certs show`.
-type ShowCmd struct{}
+type ShowCmd struct {
+	Cert string `arg:"" help:"A thumbprint in the store, or a certificate file." placeholder:"THUMBPRINT|FILE"`
+}
 
-// Run runs the command.
-func (c *ShowCmd) Run(g *cli.Globals) error { return cli.Usagef("ses certs show: not built yet") }
+// Run shows one certificate in detail.
+func (c *ShowCmd) Run(g *cli.Globals) error {
+	store, err := g.OpenStore()
+	if err != nil {
+		return err
+	}
+	var cred *tool.Credential
+	if _, statErr := os.Stat(c.Cert); statErr != nil && tool.LooksLikeThumbprint(c.Cert) {
+		t, err := tool.ParseThumbprint(c.Cert)
+		if err != nil {
+			return cli.Usagef("%v", err)
+		}
+		if cred, err = store.Find(t); err != nil {
+			return cli.Usagef("%v", err).Hint("`ses certs list --show all` lists the store's thumbprints")
+		}
+	} else if cred, err = tool.LoadFile(c.Cert, store.Password); err != nil {
+		return cli.Usagef("%v", err).Hint("give a thumbprint from `ses certs list`, or a PEM, DER or PKCS#12 file")
+	}
+	cas, err := store.CAs()
+	if err != nil {
+		return cli.Usagef("reading the store: %v", err)
+	}
+	return describe(g, cred, cas)
+}
+
+func describe(g *cli.Globals, cred *tool.Credential, cas []*x509.Certificate) error {
+	cert := cred.Certificate
+	tw := tabwriter.NewWriter(g.Stdout, 0, 4, 2, ' ', 0)
+	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
+	row("subject", cert.Subject.String())
+	row("issuer", cert.Issuer.String())
+	var sans []string
+	sans = append(sans, cert.DNSNames...)
+	for _, ip := range cert.IPAddresses {
+		sans = append(sans, ip.String())
+	}
+	if len(sans) > 0 {
+		row("names", strings.Join(sans, ", "))
+	}
+	row("not before", cert.NotBefore.UTC().Format(time.RFC3339))
+	row("not after", cert.NotAfter.UTC().Format(time.RFC3339))
+	row("key", keyDescription(cert))
+	row("sha-1", tool.ThumbprintOf(cert).String())
+	sum := sha256.Sum256(cert.Raw)
+	row("sha-256", fmt.Sprintf("%X", sum))
+	row("usages", strings.Join(tool.Usages(cert), ", "))
+	if cred.Key != nil {
+		row("private key", "yes")
+	} else {
+		row("private key", "no")
+	}
+	if cred.File != "" {
+		row("file", cred.File)
+	}
+	row("chain", chainDescription(cred, cas))
+	return tw.Flush()
+}
+
+func keyDescription(c *x509.Certificate) string {
+	switch k := c.PublicKey.(type) {
+	case *rsa.PublicKey:
+		return fmt.Sprintf("RSA %d bits", k.N.BitLen())
+	case *ecdsa.PublicKey:
+		return fmt.Sprintf("ECDSA %s", k.Curve.Params().Name)
+	}
+	return c.PublicKeyAlgorithm.String()
+}
+
+// chainDescription verifies the certificate against the store's CAs.
+func chainDescription(cred *tool.Credential, cas []*x509.Certificate) string {
+	roots, inters := x509.NewCertPool(), x509.NewCertPool()
+	for _, ca := range append(cas, cred.Chain...) {
+		if ca.IsCA && ca.CheckSignatureFrom(ca) == nil {
+			roots.AddCert(ca)
+		} else {
+			inters.AddCert(ca)
+		}
+	}
+	chains, err := cred.Certificate.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inters, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+	if err != nil || len(chains) == 0 {
+		return "does not chain to a CA in the store"
+	}
+	var names []string
+	for _, c := range chains[0] {
+		names = append(names, fmt.Sprintf("%s (%s)", c.Subject.CommonName, tool.ThumbprintOf(c)))
+	}
+	return strings.Join(names, " <- ")
+}

@@ -135,7 +135,7 @@ func (s *Store) addHosts(pki *DevPKI, hosts []string) error {
 	if len(all) == len(have) {
 		return nil
 	}
-	tls, err := issue(devTemplate("ses development TLS", x509.KeyUsageDigitalSignature|x509.KeyUsageKeyEncipherment, all), pki.Intermediate)
+	tls, err := issue(devTemplate("ses development TLS", x509.KeyUsageDigitalSignature, all), pki.Intermediate)
 	if err != nil {
 		return err
 	}
@@ -164,7 +164,7 @@ func writeDevPKI(dir string, hosts []string) error {
 	if err != nil {
 		return err
 	}
-	tls, err := issue(devTemplate("ses development TLS", x509.KeyUsageDigitalSignature|x509.KeyUsageKeyEncipherment, hosts), inter)
+	tls, err := issue(devTemplate("ses development TLS", x509.KeyUsageDigitalSignature, hosts), inter)
 	if err != nil {
 		return err
 	}

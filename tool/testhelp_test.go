@@ -65,3 +65,15 @@ func testClaims(now time.Time) Claims {
 		VMID:         "vm-1",
 	}
 }
+
+func poolOf(certs ...*x509.Certificate) *x509.CertPool {
+	p := x509.NewCertPool()
+	for _, c := range certs {
+		p.AddCert(c)
+	}
+	return p
+}
+
+func verifyOpts(roots, inters *x509.CertPool, name string) x509.VerifyOptions {
+	return x509.VerifyOptions{Roots: roots, Intermediates: inters, DNSName: name, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+}
