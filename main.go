@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/alecthomas/kong"
@@ -71,6 +72,13 @@ func run(args []string) (code int) {
 	if err != nil {
 		cli.Report(os.Stderr, prog, err)
 		return cli.ExitUsage
+	}
+	if root.LogLevel == "" {
+		// The server's log is its output; other commands stay quiet.
+		root.LogLevel = "warn"
+		if strings.HasPrefix(kctx.Command(), "server") {
+			root.LogLevel = "info"
+		}
 	}
 	closeLog, err := root.SetupLog()
 	if err != nil {

@@ -86,7 +86,7 @@ func Report(w io.Writer, prog string, err error) {
 // Globals are the flags every command accepts, and the process's
 // surroundings, bound into each command's Run.
 type Globals struct {
-	LogLevel     string `help:"Log level: debug, info, warn, error (information and warning are accepted too)." default:"warn" placeholder:"LEVEL"`
+	LogLevel     string `help:"Log level: debug, info, warn, error (information and warning are accepted too; default: info for the server, warn otherwise)." placeholder:"LEVEL"`
 	LogFile      string `help:"Also write the log to this file." type:"path" placeholder:"FILE"`
 	LogFileLevel string `help:"Log level for --log-file (default: --log-level)." placeholder:"LEVEL"`
 	LogFormat    string `help:"Log format: console or json." enum:"console,json" default:"console"`

@@ -36,6 +36,7 @@ func (g *Globals) SetupLog() (func(), error) {
 	} else if g.LogFileLevel != "" {
 		return nil, Usagef("--log-file-level needs --log-file")
 	}
+	zerolog.TimeFieldFormat = "2006-01-02T15:04:05.000Z07:00"
 	g.Log = zerolog.New(out).Level(level).With().Timestamp().Logger()
 	return closer, nil
 }

@@ -1,10 +1,220 @@
-// Package server implements `ses server`.
+// Package server implements `ses server`: an HTTPS emulator of the Batch
+// software entitlement endpoint (DESIGN §5), with leases and a status page.
 package server
 
-import "github.com/seskit/ses/cli"
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/seskit/ses/cli"
+	"github.com/seskit/ses/tool"
+)
 
 // Cmd is `ses server`.
-type Cmd struct{}
+type Cmd struct {
+	URL              string        `help:"Where to listen: https://HOST:PORT (port 0 picks a free one)." default:"https://localhost:4443" placeholder:"URL"`
+	Connection       string        `help:"TLS certificate: a file, a thumbprint, or dev (the development TLS certificate)." default:"dev" placeholder:"CERT"`
+	Sign             string        `help:"Certificate tokens must be signed with (none: tokens must be unsigned)." default:"dev" placeholder:"CERT"`
+	Encrypt          string        `help:"Certificate tokens must be encrypted to (none: tokens must be unencrypted)." default:"dev" placeholder:"CERT"`
+	Audience         string        `help:"Audience tokens must carry." default:"${default_audience}" placeholder:"URL"`
+	Issuer           string        `help:"Issuer tokens must carry." default:"${default_issuer}" placeholder:"URL"`
+	ExitAfterRequest bool          `help:"Exit 0 after the first entitlement request has been answered."`
+	MaxLease         time.Duration `help:"Longest lease duration granted." default:"1h"`
+	State            string        `help:"Keep leases in this database file, restored on start (default: in memory)." type:"path" placeholder:"FILE"`
+}
 
-// Run runs the command.
-func (c *Cmd) Run(g *cli.Globals) error { return cli.Usagef("ses server: not built yet") }
+// drainTimeout bounds how long a stopping server waits for requests in
+// flight.
+const drainTimeout = 10 * time.Second
+
+// Run serves until SIGINT or SIGTERM (or the first entitlement request with
+// --exit-after-request).
+func (c *Cmd) Run(g *cli.Globals) error {
+	u, err := parseListenURL(c.URL)
+	if err != nil {
+		return err
+	}
+	conn, err := g.LoadCert("--connection", c.Connection, tool.PurposeServerAuth, true)
+	if err != nil {
+		return err
+	}
+	if conn == nil {
+		return cli.Usagef("--connection none: the server needs a TLS certificate")
+	}
+	v := &tool.Verifier{Issuer: c.Issuer, Audience: c.Audience}
+	sign, err := g.LoadCert("--sign", c.Sign, tool.PurposeSigning, false)
+	if err != nil {
+		return err
+	}
+	if sign != nil {
+		v.Sign = sign.Certificate
+	}
+	if v.Decrypt, err = g.LoadCert("--encrypt", c.Encrypt, tool.PurposeEncryption, true); err != nil {
+		return err
+	}
+	if c.MaxLease <= 0 {
+		return cli.Usagef("--max-lease %s: want a positive duration", c.MaxLease)
+	}
+	leases := NewLeases()
+	if c.State != "" {
+		if leases, err = OpenLeases(c.State); err != nil {
+			return cli.Usagef("--state: %v", err)
+		}
+	}
+	defer leases.Close()
+
+	listeners, err := listen(u.Hostname(), u.Port())
+	if err != nil {
+		return cli.Usagef("--url %s: %v", c.URL, err)
+	}
+	port := listeners[0].Addr().(*net.TCPAddr).Port
+	u.Host = net.JoinHostPort(u.Hostname(), strconv.Itoa(port))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var once sync.Once
+	cfg := Config{
+		Verifier: v, MaxLease: c.MaxLease, Leases: leases, Log: g.Log,
+		Version: versionLine(),
+		Settings: [][2]string{
+			{"url", u.String()}, {"tls certificate", conn.Thumbprint().String()},
+			{"signing", thumbOrNone(sign)}, {"encryption", thumbOrNone(v.Decrypt)},
+			{"issuer", c.Issuer}, {"audience", c.Audience},
+			{"max lease", c.MaxLease.String()}, {"state", orMemory(c.State)},
+		},
+	}
+	if c.ExitAfterRequest {
+		cfg.Entitled = func() { once.Do(stop) }
+	}
+	srv := &http.Server{
+		Handler:           NewHandler(cfg),
+		TLSConfig:         tlsConfig(conn),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          nil,
+	}
+	printBanner(g, u.String(), conn, sign, v.Decrypt)
+	log := g.Log.Info().Str("url", u.String()).Str("tls", conn.Thumbprint().String()).
+		Str("sign", thumbOrNone(sign)).Str("encrypt", thumbOrNone(v.Decrypt)).
+		Str("issuer", c.Issuer).Str("audience", c.Audience).Str("max_lease", c.MaxLease.String()).Str("state", orMemory(c.State))
+	log.Msg("server started")
+
+	errs := make(chan error, len(listeners))
+	for _, l := range listeners {
+		go func() { errs <- srv.ServeTLS(l, "", "") }()
+	}
+	select {
+	case err := <-errs:
+		return cli.WithCode(cli.ExitUsage, err)
+	case <-ctx.Done():
+	}
+	drain, cancel := context.WithTimeout(context.Background(), drainTimeout)
+	defer cancel()
+	if err := srv.Shutdown(drain); err != nil {
+		g.Log.Warn().Err(err).Msg("requests still in flight were cut off")
+	}
+	g.Log.Info().Msg("server stopped")
+	return nil
+}
+
+// parseListenURL checks --url: https, a host, a port, nothing else.
+func parseListenURL(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return nil, cli.Usagef("--url %q: %v", s, err)
+	case u.Scheme != "https":
+		return nil, cli.Usagef("--url %q: the server speaks https only", s).Hint("for example --url https://localhost:4443")
+	case u.Hostname() == "":
+		return nil, cli.Usagef("--url %q has no host", s)
+	case u.Port() == "":
+		return nil, cli.Usagef("--url %q has no port", s).Hint("for example --url https://localhost:4443, or port 0 for a free one")
+	case u.Path != "" && u.Path != "/", u.RawQuery != "", u.User != nil, u.Fragment != "":
+		return nil, cli.Usagef("--url %q: give only scheme, host and port", s)
+	}
+	u.Path = ""
+	return u, nil
+}
+
+// listen opens the listeners for host: "localhost" means both loopback
+// addresses, on the same port. Port "0" picks a free one.
+func listen(host, port string) ([]net.Listener, error) {
+	hosts := []string{host}
+	if host == "localhost" {
+		hosts = []string{"127.0.0.1", "::1"}
+	}
+	var ls []net.Listener
+	for i, h := range hosts {
+		l, err := net.Listen("tcp", net.JoinHostPort(h, port))
+		if err != nil {
+			if i > 0 {
+				continue // IPv6 loopback may be missing; IPv4 is enough
+			}
+			return nil, err
+		}
+		if port == "0" {
+			port = strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+		}
+		ls = append(ls, l)
+	}
+	return ls, nil
+}
+
+// tlsConfig serves the full chain: leaf and intermediates.
+func tlsConfig(conn *tool.Credential) *tls.Config {
+	chain := [][]byte{conn.Certificate.Raw}
+	for _, c := range conn.Chain {
+		chain = append(chain, c.Raw)
+	}
+	return &tls.Config{
+		MinVersion:   tls.VersionTLS12,
+		Certificates: []tls.Certificate{{Certificate: chain, PrivateKey: conn.Key, Leaf: conn.Certificate}},
+	}
+}
+
+// printBanner tells a person where the server is and what to pin.
+func printBanner(g *cli.Globals, u string, conn, sign, enc *tool.Credential) {
+	fmt.Fprintf(g.Stdout, "ses server listening on %s\n", u)
+	fmt.Fprintf(g.Stdout, "  tls leaf      %s  %s\n", conn.Thumbprint(), conn.Certificate.Subject.CommonName)
+	for _, c := range conn.Chain {
+		fmt.Fprintf(g.Stdout, "  tls chain     %s  %s  (pin this)\n", tool.ThumbprintOf(c), c.Subject.CommonName)
+	}
+	fmt.Fprintf(g.Stdout, "  signing       %s\n", thumbOrNone(sign))
+	fmt.Fprintf(g.Stdout, "  encryption    %s\n", thumbOrNone(enc))
+}
+
+func thumbOrNone(c *tool.Credential) string {
+	if c == nil {
+		return "none"
+	}
+	return c.Thumbprint().String()
+}
+
+func orMemory(s string) string {
+	if s == "" {
+		return "in memory"
+	}
+	return s
+}
+
+func versionLine() string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		return "ses " + info.Main.Version
+	}
+	return "ses"
+}
+
