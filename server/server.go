@@ -217,4 +217,3 @@ func versionLine() string {
 	}
 	return "ses"
 }
-
