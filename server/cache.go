@@ -36,6 +36,9 @@ func (c *tokenCache) get(digest [sha256.Size]byte, now time.Time) *tool.Token {
 }
 
 func (c *tokenCache) put(t *tool.Token, now time.Time) {
+	if !now.Before(t.Claims.Expiry.Add(tool.Leeway)) {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.tokens) >= c.max {
