@@ -1,11 +1,22 @@
 package main
 
 import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
 	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -26,7 +37,13 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		RequireExplicitExec: true,
-		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"exits": exits},
+		Cmds: map[string]func(*testscript.TestScript, bool, []string){
+			"exits":    exits,
+			"freeport": freeport,
+			"waitfor":  waitfor,
+			"https":    httpsCmd,
+			"jsonvar":  jsonvar,
+		},
 	})
 }
 
@@ -51,4 +68,109 @@ func exits(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
 	}
+}
+
+// freeport sets an environment variable to a free TCP port on 127.0.0.1.
+func freeport(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: freeport VAR")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	ts.Setenv(args[0], fmt.Sprint(l.Addr().(*net.TCPAddr).Port))
+	l.Close()
+}
+
+// devClient trusts the script store's development root.
+func devClient(ts *testscript.TestScript) *http.Client {
+	pool := x509.NewCertPool()
+	data, err := os.ReadFile(filepath.Join(ts.Getenv("SES_HOME"), "dev", "root.pem"))
+	if err == nil {
+		for block, rest := pem.Decode(data); block != nil; block, rest = pem.Decode(rest) {
+			if c, err := x509.ParseCertificate(block.Bytes); err == nil && block.Type == "CERTIFICATE" {
+				pool.AddCert(c)
+			}
+		}
+	}
+	return &http.Client{
+		Timeout:   10 * time.Second,
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
+	}
+}
+
+// waitfor polls URL/healthz until the server answers, for at most a minute.
+func waitfor(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: waitfor URL")
+	}
+	for i := 0; i < 600; i++ {
+		resp, err := devClient(ts).Get(strings.TrimRight(args[0], "/") + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	ts.Fatalf("%s did not come up", args[0])
+}
+
+// httpsCmd sends a request trusting the development root and prints the
+// status code on the first line of stdout, then the body. After the URL
+// comes either a raw body, or name=value pairs sent as a JSON object, where
+// a value @FILE is the file's trimmed contents:
+//
+//	https POST $URL/softwareEntitlements?api-version=V token=@tok.txt applicationId=contosoapp
+func httpsCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: https METHOD URL [BODY | NAME=VALUE...]")
+	}
+	var body io.Reader
+	if rest := args[2:]; len(rest) == 1 && !strings.Contains(rest[0], "=") || len(rest) > 0 && strings.HasPrefix(rest[0], "{") {
+		body = strings.NewReader(rest[0])
+	} else if len(rest) > 0 {
+		obj := map[string]string{}
+		for _, kv := range rest {
+			k, v, _ := strings.Cut(kv, "=")
+			if strings.HasPrefix(v, "@") {
+				v = strings.TrimSpace(ts.ReadFile(v[1:]))
+			}
+			obj[k] = v
+		}
+		b, _ := json.Marshal(obj)
+		body = strings.NewReader(string(b))
+	}
+	req, err := http.NewRequest(args[0], args[1], body)
+	ts.Check(err)
+	req.Header.Set("Content-Type", "application/json; odata=minimalmetadata")
+	resp, err := devClient(ts).Do(req)
+	if err != nil {
+		if neg {
+			return
+		}
+		ts.Fatalf("%v", err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	fmt.Fprintf(ts.Stdout(), "%d\n%s\n", resp.StatusCode, data)
+	if neg {
+		ts.Fatalf("https: the request went through")
+	}
+}
+
+// jsonvar sets VAR to a string field of the JSON body the last https
+// command printed: "jsonvar ID entitlementId".
+func jsonvar(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: jsonvar VAR FIELD")
+	}
+	_, body, _ := strings.Cut(ts.ReadFile("stdout"), "\n")
+	var m map[string]any
+	ts.Check(json.Unmarshal([]byte(body), &m))
+	v, ok := m[args[1]].(string)
+	if !ok {
+		ts.Fatalf("no string field %q in %s", args[1], body)
+	}
+	ts.Setenv(args[0], v)
 }

@@ -73,7 +73,8 @@ type outcome struct {
 	app        string
 	decision   string
 	reasons    []string
-	entitled   bool // reached an entitlement handler
+	detail     string // why it was denied, for the log only
+	entitled   bool   // reached an entitlement handler
 }
 
 type outcomeKey struct{}
@@ -293,7 +294,7 @@ func (h *Handler) entitlement(w http.ResponseWriter, r *http.Request, out *outco
 	if err != nil {
 		out.decision = "denied"
 		out.reasons = append(out.reasons, reasonOf(err))
-		h.cfg.Log.Info().Str("reason", reasonOf(err)).Str("app", req.ApplicationID).Msg(err.Error())
+		out.detail = err.Error()
 		writeError(w, http.StatusForbidden, "EntitlementDenied", fmt.Sprintf("Entitlement for %s was denied.", req.ApplicationID))
 		return
 	}
@@ -398,7 +399,7 @@ func (h *Handler) leaseAnswer(w http.ResponseWriter, out *outcome, err error, le
 		out.decision, out.reasons = "denied", append(out.reasons, "lease-expired")
 		writeError(w, http.StatusConflict, "LeaseExpired", "The entitlement lease has expired.")
 	case errors.As(err, &te):
-		out.decision, out.reasons = "denied", append(out.reasons, string(te.Reason))
+		out.decision, out.reasons, out.detail = "denied", append(out.reasons, string(te.Reason)), te.Msg
 		writeError(w, http.StatusForbidden, "EntitlementDenied", fmt.Sprintf("Entitlement for %s was denied.", lease.Application))
 	default:
 		panic(fmt.Sprintf("lease store: %v", err))
@@ -444,7 +445,11 @@ func (h *Handler) logRequest(r *http.Request, status int, out outcome, latency t
 	}
 	ev.Str("method", r.Method).Str("path", r.URL.Path).Str("api_version", out.apiVersion).
 		Str("app", out.app).Str("remote", peer(r).String()).Int("status", status).
-		Str("decision", out.decision).Strs("reasons", out.reasons).Dur("latency", latency).Msg("request")
+		Str("decision", out.decision).Strs("reasons", out.reasons).Dur("latency", latency)
+	if out.detail != "" {
+		ev = ev.Str("detail", out.detail)
+	}
+	ev.Msg("request")
 	if out.entitled {
 		h.decisions.add(decision{Time: time.Now(), Method: r.Method, Path: r.URL.Path, APIVersion: out.apiVersion,
 			App: out.app, Remote: peer(r).String(), Status: status, Decision: out.decision, Reasons: out.reasons})
