@@ -5,16 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 )
 
 // request is an entitlement request body, whatever the api-version.
+// encoding/json matches the property names in any case.
 type request struct {
-	Token         string
-	ApplicationID string
-	Duration      string
-	// Has records which properties were present, by lower-case name.
-	Has map[string]bool
+	Token         string `json:"token"`
+	ApplicationID string `json:"applicationId"`
+	Duration      string `json:"duration"`
 }
 
 // errNotJSON is a body that is not a JSON object, even leniently read.
@@ -24,35 +22,23 @@ var errNotJSON = errors.New("request body is not a JSON object")
 // names in any case, and the single-quoted strings of its own examples.
 func decodeRequest(body []byte) (request, error) {
 	var r request
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(body, &raw); err != nil {
+	err := json.Unmarshal(body, &r)
+	var syntax *json.SyntaxError
+	if errors.As(err, &syntax) {
 		fixed, ok := singleToDoubleQuotes(body)
-		if !ok || json.Unmarshal(fixed, &raw) != nil || raw == nil {
-			return r, errNotJSON
+		if !ok {
+			return request{}, errNotJSON
 		}
+		err = json.Unmarshal(fixed, &r)
 	}
-	if raw == nil {
-		return r, errNotJSON
-	}
-	r.Has = make(map[string]bool, len(raw))
-	for k, v := range raw {
-		name := strings.ToLower(k)
-		var s string
-		if bytes.Equal(bytes.TrimSpace(v), []byte("null")) {
-			continue
-		}
-		if err := json.Unmarshal(v, &s); err != nil {
-			return r, fmt.Errorf("property %q is not a string", k)
-		}
-		switch name {
-		case "token":
-			r.Token = s
-		case "applicationid":
-			r.ApplicationID = s
-		case "duration":
-			r.Duration = s
-		}
-		r.Has[name] = true
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &typeErr) && typeErr.Field != "":
+		return request{}, fmt.Errorf("property %q is not a string", typeErr.Field)
+	case err != nil:
+		return request{}, errNotJSON
+	case bytes.HasPrefix(bytes.TrimSpace(body), []byte("null")):
+		return request{}, errNotJSON
 	}
 	return r, nil
 }
