@@ -158,4 +158,3 @@ func BenchmarkLeaseMemory(b *testing.B) {
 		runtime.KeepAlive(l)
 	}
 }
-
