@@ -54,9 +54,10 @@ func run(args []string) (code int) {
 		kong.Description("ses: Azure Batch software entitlement tokens, emulator, client and certificates."),
 		kong.UsageOnError(),
 		kong.Vars{
-			"version":          versionString(),
-			"default_audience": tool.DefaultAudience,
-			"default_issuer":   tool.DefaultIssuer,
+			"version":             versionString(),
+			"default_audience":    tool.DefaultAudience,
+			"default_issuer":      tool.DefaultIssuer,
+			"default_api_version": tool.DefaultAPIVersion,
 		},
 		kong.Exit(func(c int) { exited, code = true, c }),
 		kong.Bind(&root.Globals),

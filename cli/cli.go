@@ -33,10 +33,16 @@ type Error struct {
 	Code  int
 	Err   error
 	Hints []string
+	// Silent errors are not reported, only exited with.
+	Silent bool
 }
 
 func (e *Error) Error() string { return e.Err.Error() }
 func (e *Error) Unwrap() error { return e.Err }
+
+// ExitCode is an error that ends the process with code and prints nothing,
+// for passing on another program's exit status.
+func ExitCode(code int) *Error { return &Error{Code: code, Silent: true, Err: fmt.Errorf("exit status %d", code)} }
 
 // Usagef returns an exit-2 error with the formatted message.
 func Usagef(format string, args ...any) *Error {
@@ -74,6 +80,10 @@ func CodeOf(err error) int {
 
 // Report writes err to w as "ses: error: ..." followed by its hints.
 func Report(w io.Writer, prog string, err error) {
+	var silent *Error
+	if errors.As(err, &silent) && silent.Silent {
+		return
+	}
 	fmt.Fprintf(w, "%s: error: %s\n", prog, err)
 	var ce *Error
 	if errors.As(err, &ce) {

@@ -1,9 +1,77 @@
 package client
 
-import "github.com/seskit/ses/cli"
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 
-// CheckCmd is `ses client check`.
-type CheckCmd struct{}
+	"github.com/seskit/ses/cli"
+)
 
-// Run runs the command.
-func (c *CheckCmd) Run(g *cli.Globals) error { return cli.Usagef("ses client check: not built yet") }
+// CheckCmd is `ses client`: one entitlement request, as a Batch task makes
+// it.
+type CheckCmd struct {
+	ConnFlags `embed:""`
+	App       string `help:"Application id to ask an entitlement for." required:"" placeholder:"APP"`
+	Token     string `help:"The token, or - for stdin (default: --token-file, else $AZ_BATCH_SOFTWARE_ENTITLEMENT_TOKEN)." placeholder:"TOKEN"`
+	TokenFile string `help:"Read the token from this file." type:"path" placeholder:"FILE"`
+	JSON      bool   `help:"Print the result as JSON."`
+}
+
+// checkResult is the --json form of the result.
+type checkResult struct {
+	Entitled bool   `json:"entitled"`
+	App      string `json:"app"`
+	ID       string `json:"id,omitempty"`
+	VMID     string `json:"vmid,omitempty"`
+	Expiry   string `json:"expiry,omitempty"`
+	Error    string `json:"error,omitempty"`
+	Code     string `json:"code,omitempty"`
+}
+
+// Run asks for the entitlement and exits 0 when entitled, 1 when denied.
+func (c *CheckCmd) Run(g *cli.Globals) error {
+	token, err := readToken(g, c.Token, c.TokenFile)
+	if err != nil {
+		return err
+	}
+	cl, err := c.newClient(g, "")
+	if err != nil {
+		return err
+	}
+	ent, err := cl.Check(context.Background(), token, c.App)
+	res := checkResult{Entitled: err == nil, App: c.App}
+	var denied *DeniedError
+	switch {
+	case err == nil:
+		res.ID, res.VMID = ent.ID, ent.VMID
+		if !ent.Expiry.IsZero() {
+			res.Expiry = stampOr(ent.Expiry, "")
+		}
+	case errors.As(err, &denied):
+		res.Error, res.Code = denied.Message, denied.Code
+	default:
+		return asCLI(err)
+	}
+	if c.JSON {
+		if err := json.NewEncoder(g.Stdout).Encode(res); err != nil {
+			return err
+		}
+	} else if res.Entitled {
+		line := fmt.Sprintf("entitled %s %s", c.App, res.ID)
+		if res.VMID != "" {
+			line += " vmid " + res.VMID
+		}
+		if res.Expiry != "" {
+			line += " expires " + res.Expiry
+		}
+		fmt.Fprintln(g.Stdout, line)
+	} else {
+		fmt.Fprintf(g.Stdout, "denied %s: %s\n", c.App, denied.Message)
+	}
+	if err != nil {
+		return asCLI(err)
+	}
+	return nil
+}

@@ -1,11 +1,26 @@
 package client
 
-import "github.com/seskit/ses/cli"
+import (
+	"context"
+
+	"github.com/seskit/ses/cli"
+	"github.com/seskit/ses/tool"
+)
 
 // ReleaseCmd is `ses client release`.
-type ReleaseCmd struct{}
+type ReleaseCmd struct {
+	ConnFlags `embed:""`
+	ID        string `arg:"" help:"The lease's entitlement id."`
+}
 
-// Run runs the command.
+// Run releases the lease.
 func (c *ReleaseCmd) Run(g *cli.Globals) error {
-	return cli.Usagef("ses client release: not built yet")
+	cl, err := c.newClient(g, tool.LeaseAPIVersion)
+	if err != nil {
+		return err
+	}
+	if err := cl.Release(context.Background(), c.ID); err != nil {
+		return asCLI(err)
+	}
+	return nil
 }

@@ -1,9 +1,34 @@
 package client
 
-import "github.com/seskit/ses/cli"
+import (
+	"context"
+	"fmt"
+
+	"github.com/seskit/ses/cli"
+	"github.com/seskit/ses/tool"
+)
 
 // RenewCmd is `ses client renew`.
-type RenewCmd struct{}
+type RenewCmd struct {
+	ConnFlags `embed:""`
+	ID        string `arg:"" help:"The lease's entitlement id."`
+	Duration  string `help:"New lease duration from now, ISO 8601." default:"PT5M" placeholder:"DURATION"`
+}
 
-// Run runs the command.
-func (c *RenewCmd) Run(g *cli.Globals) error { return cli.Usagef("ses client renew: not built yet") }
+// Run renews the lease and prints its new expiry.
+func (c *RenewCmd) Run(g *cli.Globals) error {
+	d, err := parseDuration(c.Duration)
+	if err != nil {
+		return err
+	}
+	cl, err := c.newClient(g, tool.LeaseAPIVersion)
+	if err != nil {
+		return err
+	}
+	expiry, err := cl.Renew(context.Background(), c.ID, d)
+	if err != nil {
+		return asCLI(err)
+	}
+	fmt.Fprintf(g.Stdout, "%s %s\n", c.ID, stampOr(expiry, ""))
+	return nil
+}

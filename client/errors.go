@@ -1,0 +1,63 @@
+package client
+
+import (
+	"fmt"
+)
+
+// DeniedError is a definite "no" from the server: 403 for an entitlement,
+// 404 or 409 for a lease.
+type DeniedError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *DeniedError) Error() string {
+	if e.Message == "" {
+		return fmt.Sprintf("denied (%d %s)", e.Status, e.Code)
+	}
+	return fmt.Sprintf("denied (%d %s): %s", e.Status, e.Code, e.Message)
+}
+
+// UntrustedError is a server the client will not send a token to: a URL
+// against the rules, a host not on the list, a TLS or pin failure.
+type UntrustedError struct {
+	Reason string
+	Err    error
+}
+
+func (e *UntrustedError) Error() string {
+	if e.Err == nil {
+		return "server not trusted: " + e.Reason
+	}
+	return fmt.Sprintf("server not trusted: %s: %v", e.Reason, e.Err)
+}
+
+func (e *UntrustedError) Unwrap() error { return e.Err }
+
+// UnreachableError is a server that could not be reached, or kept failing,
+// after every retry.
+type UnreachableError struct {
+	Attempts int
+	Err      error
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("server unreachable after %d attempt(s): %v", e.Attempts, e.Err)
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// ProtocolError is an answer the client did not expect: a redirect, an
+// unexpected status, a malformed body.
+type ProtocolError struct {
+	Status int
+	Msg    string
+}
+
+func (e *ProtocolError) Error() string {
+	if e.Status == 0 {
+		return "unexpected answer: " + e.Msg
+	}
+	return fmt.Sprintf("unexpected answer (status %d): %s", e.Status, e.Msg)
+}

@@ -1,0 +1,156 @@
+package client
+
+import (
+	"errors"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/seskit/ses/cli"
+	"github.com/seskit/ses/tool"
+)
+
+// Env names the variables Batch gives a task, and the reference client's
+// connect timeout.
+const (
+	EnvURL            = "AZ_BATCH_ACCOUNT_URL"
+	EnvToken          = "AZ_BATCH_SOFTWARE_ENTITLEMENT_TOKEN"
+	EnvConnectTimeout = "AZ_BATCH_SES_CURLOPT_CONNECTTIMEOUT"
+)
+
+// ConnFlags are the connection flags every `ses client` command shares.
+type ConnFlags struct {
+	URL        string        `help:"Batch account endpoint (default: $AZ_BATCH_ACCOUNT_URL)." placeholder:"URL"`
+	AllowHost  []string      `help:"Allow hosts under this suffix besides the Batch hosts (repeatable)." placeholder:"SUFFIX"`
+	CA         []string      `help:"Trust this CA certificate file besides the system roots (repeatable)." type:"path" placeholder:"FILE"`
+	Pins       string        `help:"Replace the built-in pins with this JSON file." type:"path" placeholder:"FILE"`
+	Pin        []string      `help:"Also pin this certificate: SHA-1 or SHA-256 thumbprint, optionally =COMMON NAME (repeatable)." placeholder:"THUMBPRINT[=CN]"`
+	Dev        bool          `help:"Trust the store's development root, pin its intermediate, allow localhost."`
+	Retries    int           `help:"Retries of connection failures, timeouts, 429 and 5xx." default:"5"`
+	Timeout    time.Duration `help:"Bound on the whole call, retries included." default:"60s"`
+	APIVersion string        `help:"api-version to ask with." default:"${default_api_version}" placeholder:"VERSION"`
+}
+
+// options turns the flags into client Options.
+func (f *ConnFlags) options(g *cli.Globals) (Options, error) {
+	o := Options{
+		URL:        f.URL,
+		AllowHosts: cli.List(f.AllowHost),
+		APIVersion: f.APIVersion,
+		Retries:    f.Retries,
+		Timeout:    f.Timeout,
+	}
+	if f.Retries == 0 {
+		o.Retries = -1 // Options treats 0 as the default
+	}
+	if o.URL == "" {
+		o.URL = g.Getenv(EnvURL)
+	}
+	if strings.TrimSpace(o.URL) == "" {
+		return o, cli.Usagef("no server URL").Hint("pass --url, or set %s", EnvURL)
+	}
+	if s := strings.TrimSpace(g.Getenv(EnvConnectTimeout)); s != "" {
+		secs, err := strconv.Atoi(s)
+		if err != nil || secs <= 0 {
+			return o, cli.Usagef("%s=%q: want a whole number of seconds", EnvConnectTimeout, s)
+		}
+		o.ConnectTimeout = time.Duration(secs) * time.Second
+	}
+	for _, file := range f.CA {
+		c, err := tool.LoadFile(file, nil)
+		if err != nil {
+			return o, cli.Usagef("--ca: %v", err)
+		}
+		o.ExtraRoots = append(o.ExtraRoots, append(c.Chain, c.Certificate)...)
+	}
+	if f.Pins != "" {
+		data, err := os.ReadFile(f.Pins)
+		if err != nil {
+			return o, cli.Usagef("--pins: %v", err)
+		}
+		if o.Pins, err = tool.ParsePins(data); err != nil {
+			return o, cli.Usagef("--pins %s: %v", f.Pins, err)
+		}
+	}
+	for _, s := range f.Pin {
+		p, err := tool.ParsePin(s)
+		if err != nil {
+			return o, cli.Usagef("--pin: %v", err)
+		}
+		o.ExtraPins = append(o.ExtraPins, p)
+	}
+	if f.Dev {
+		store, err := g.OpenStore()
+		if err != nil {
+			return o, err
+		}
+		pki, err := store.Dev()
+		if err != nil {
+			return o, cli.Usagef("--dev: %v", err)
+		}
+		o.ExtraRoots = append(o.ExtraRoots, pki.Root.Certificate)
+		o.ExtraPins = append(o.ExtraPins, tool.PinOf(pki.Intermediate.Certificate, "development intermediate"))
+		o.AllowHosts = append(o.AllowHosts, tool.DevHosts...)
+	}
+	return o, nil
+}
+
+// newClient builds the client, mapping a refused URL to exit 3.
+func (f *ConnFlags) newClient(g *cli.Globals, apiVersion string) (*Client, error) {
+	o, err := f.options(g)
+	if err != nil {
+		return nil, err
+	}
+	if apiVersion != "" {
+		o.APIVersion = apiVersion
+	}
+	c, err := New(o)
+	if err != nil {
+		return nil, asCLI(err)
+	}
+	return c, nil
+}
+
+// asCLI gives a client error its exit code and a hint.
+func asCLI(err error) error {
+	var (
+		denied      *DeniedError
+		untrusted   *UntrustedError
+		unreachable *UnreachableError
+		protocol    *ProtocolError
+	)
+	switch {
+	case errors.As(err, &denied):
+		return &cli.Error{Code: cli.ExitNo, Err: err}
+	case errors.As(err, &untrusted):
+		e := &cli.Error{Code: cli.ExitUntrusted, Err: err}
+		var pinErr *tool.PinError
+		if errors.As(err, &pinErr) {
+			e.Hint("`ses certs chain URL` (with the same URL and flags) shows the chain and which pins match")
+		}
+		if strings.Contains(err.Error(), "not a Batch account host") {
+			e.Hint("use --dev for a local ses server, or --allow-host SUFFIX")
+		}
+		return e
+	case errors.As(err, &unreachable):
+		return &cli.Error{Code: cli.ExitUnreachable, Err: err}
+	case errors.As(err, &protocol):
+		return &cli.Error{Code: cli.ExitProtocol, Err: err}
+	}
+	return cli.Usagef("%v", err)
+}
+
+// readToken reads the token from --token (- for stdin), --token-file or
+// the Batch variable.
+func readToken(g *cli.Globals, token, file string) (string, error) {
+	return g.ReadToken(token, file, EnvToken)
+}
+
+func stampOr(t time.Time, none string) string {
+	if t.IsZero() {
+		return none
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
