@@ -42,7 +42,9 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // ExitCode is an error that ends the process with code and prints nothing,
 // for passing on another program's exit status.
-func ExitCode(code int) *Error { return &Error{Code: code, Silent: true, Err: fmt.Errorf("exit status %d", code)} }
+func ExitCode(code int) *Error {
+	return &Error{Code: code, Silent: true, Err: fmt.Errorf("exit status %d", code)}
+}
 
 // Usagef returns an exit-2 error with the formatted message.
 func Usagef(format string, args ...any) *Error {

@@ -153,4 +153,3 @@ func stampOr(t time.Time, none string) string {
 	}
 	return t.UTC().Format(time.RFC3339)
 }
-
