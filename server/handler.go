@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -22,11 +21,14 @@ const MaxBody = 64 << 10
 
 // Config is what the handler needs to judge requests.
 type Config struct {
+	// Verifier opens tokens: certificates, issuer and audience.
 	Verifier *tool.Verifier
 	// MaxLease is the longest lease duration granted.
 	MaxLease time.Duration
-	Leases   *Leases
-	Log      zerolog.Logger
+	// Leases holds the leases; nil means a new in-memory table.
+	Leases *Leases
+	// Log receives one line per request.
+	Log zerolog.Logger
 	// Now tells the time; nil means time.Now.
 	Now func() time.Time
 	// Version and Settings are shown on the status page.
@@ -35,21 +37,15 @@ type Config struct {
 	// Entitled, when set, is called after each request that reached an
 	// entitlement handler, once its response is written.
 	Entitled func()
-	// Auth, when set, serves POST /WRAPv0.9/ and guards the admin API.
+	// Auth, when set, serves POST /WRAPv0.9/ and guards the management API.
 	Auth Authorizer
-	// AdminAudience is the audience admin tokens must carry.
+	// AdminAudience is the audience management tokens must be issued for:
+	// the server's URL and "/admin".
 	AdminAudience string
 }
 
-// Authorizer issues and checks the tokens of the management API.
-type Authorizer interface {
-	http.Handler // serves POST /WRAPv0.9/
-	// Authorize accepts a request whose Authorization header holds a token
-	// for audience granting action.
-	Authorize(r *http.Request, audience, action string) error
-}
-
-// Handler is the emulated entitlement endpoint.
+// Handler is the emulated entitlement endpoint, its status page and its
+// management API.
 type Handler struct {
 	cfg       Config
 	cache     *tokenCache
@@ -64,28 +60,18 @@ func NewHandler(cfg Config) *Handler {
 	if cfg.Leases == nil {
 		cfg.Leases = NewLeases()
 	}
-	return &Handler{cfg: cfg, cache: newTokenCache(100_000), decisions: newDecisionLog(50)}
+	return &Handler{cfg: cfg, cache: newTokenCache(tokenCacheSize), decisions: newDecisionLog(50)}
 }
-
-// outcome is what a handler decided, for the log line and the status page.
-type outcome struct {
-	apiVersion string
-	app        string
-	decision   string
-	reasons    []string
-	detail     string // why it was denied, for the log only
-	entitled   bool   // reached an entitlement handler
-}
-
-type outcomeKey struct{}
 
 // errorBody is the error shape of DESIGN §5.
 type errorBody struct {
-	Code    string `json:"code"`
-	Message struct {
-		Lang  string `json:"lang"`
-		Value string `json:"value"`
-	} `json:"message"`
+	Code    string       `json:"code"`
+	Message errorMessage `json:"message"`
+}
+
+type errorMessage struct {
+	Lang  string `json:"lang"`
+	Value string `json:"value"`
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -95,37 +81,23 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeError(w http.ResponseWriter, status int, code, msg string) {
-	var e errorBody
-	e.Code, e.Message.Lang, e.Message.Value = code, "en-us", msg
-	writeJSON(w, status, e)
+	writeJSON(w, status, errorBody{Code: code, Message: errorMessage{Lang: "en-us", Value: msg}})
 }
 
-// ServeHTTP routes a request, logs it, and turns a panic into a 500.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	rec := &statusRecorder{ResponseWriter: w}
-	var out outcome
-	defer func() {
-		if p := recover(); p != nil {
-			h.cfg.Log.Error().Interface("panic", p).Str("path", r.URL.Path).Msg("handler panicked")
-			if rec.status == 0 {
-				writeError(rec, http.StatusInternalServerError, "InternalError", "The server failed to handle the request.")
-			}
-			out.decision = "error"
-		}
-		h.logRequest(r, rec.status, out, time.Since(start))
-		if out.entitled && h.cfg.Entitled != nil {
-			h.cfg.Entitled()
-		}
-	}()
-	h.route(rec, r, &out)
+// internalError answers 500; the cause goes to the log only.
+func internalError(w http.ResponseWriter, out *outcome, err error) {
+	out.decision, out.reasons, out.detail = "error", append(out.reasons, "internal-error"), err.Error()
+	writeError(w, http.StatusInternalServerError, "InternalError", "The server failed to handle the request.")
 }
 
+const entitlementsPath = "/softwareentitlements"
+
+// route picks the handler. Paths match in any case and may end in "/", as
+// the reference server's did.
 func (h *Handler) route(w http.ResponseWriter, r *http.Request, out *outcome) {
 	path := strings.TrimRight(strings.ToLower(r.URL.Path), "/")
-	const base = "/softwareentitlements"
 	switch {
-	case path == base:
+	case path == entitlementsPath:
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", "POST")
 			writeError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "Use POST to request an entitlement.")
@@ -133,13 +105,14 @@ func (h *Handler) route(w http.ResponseWriter, r *http.Request, out *outcome) {
 		}
 		out.entitled = true
 		h.entitlement(w, r, out)
-	case strings.HasPrefix(path, base+"/") && !strings.Contains(path[len(base)+1:], "/"):
-		id := strings.TrimRight(r.URL.Path, "/")[len(base)+1:]
-		out.entitled = true
+	case strings.HasPrefix(path, entitlementsPath+"/") && !strings.Contains(path[len(entitlementsPath)+1:], "/"):
+		id := path[len(entitlementsPath)+1:]
 		switch r.Method {
 		case http.MethodPost:
+			out.entitled = true
 			h.renew(w, r, id, out)
 		case http.MethodDelete:
+			out.entitled = true
 			h.release(w, r, id, out)
 		default:
 			w.Header().Set("Allow", "POST, DELETE")
@@ -149,18 +122,18 @@ func (h *Handler) route(w http.ResponseWriter, r *http.Request, out *outcome) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
 	case path == "" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
-		h.status(w, r)
+		h.status(w)
 	case path == "/wrapv0.9" && h.cfg.Auth != nil:
 		h.cfg.Auth.ServeHTTP(w, r)
-	case strings.HasPrefix(path, "/admin/") && h.cfg.Auth != nil:
+	case (path == "/admin" || strings.HasPrefix(path, "/admin/")) && h.cfg.Auth != nil:
 		h.admin(w, r, path, out)
 	default:
 		writeError(w, http.StatusNotFound, "NotFound", "The requested resource does not exist.")
 	}
 }
 
-// apiVersion checks the api-version query parameter; on failure it has
-// answered 400.
+// apiVersion checks the api-version query parameter (its name in any
+// case); on failure it has answered 400.
 func (h *Handler) apiVersion(w http.ResponseWriter, r *http.Request, out *outcome) (tool.APIVersion, bool) {
 	q := r.URL.Query()
 	name, ok := q.Get("api-version"), q.Has("api-version")
@@ -184,27 +157,37 @@ func (h *Handler) apiVersion(w http.ResponseWriter, r *http.Request, out *outcom
 	return v, true
 }
 
-func (h *Handler) deny(w http.ResponseWriter, out *outcome, status int, reason, msg string) {
+// fail answers a refused request with the error shape; reason goes to the
+// log and the status page.
+func fail(w http.ResponseWriter, out *outcome, status int, code, reason, msg string) {
 	out.decision = "denied"
 	out.reasons = append(out.reasons, reason)
+	writeError(w, status, code, msg)
+}
+
+// deny refuses a request as EntitlementDenied (RequestBodyTooLarge for 413).
+func (h *Handler) deny(w http.ResponseWriter, out *outcome, status int, reason, msg string) {
 	code := "EntitlementDenied"
 	if status == http.StatusRequestEntityTooLarge {
 		code = "RequestBodyTooLarge"
 	}
-	writeError(w, status, code, msg)
+	fail(w, out, status, code, reason, msg)
 }
 
-// body reads and decodes the request body; on failure it has answered.
+// body reads and decodes the request body; on failure it has answered. A
+// body declared larger than MaxBody is refused unread, one that turns out
+// larger is cut off at MaxBody.
 func (h *Handler) body(w http.ResponseWriter, r *http.Request, out *outcome) (request, bool) {
+	tooLarge := fmt.Sprintf("Request body is larger than %d bytes; denying entitlement request.", MaxBody)
 	if r.ContentLength > MaxBody {
-		h.deny(w, out, http.StatusRequestEntityTooLarge, "body-too-large", fmt.Sprintf("Request body is larger than %d bytes; denying entitlement request.", MaxBody))
+		h.deny(w, out, http.StatusRequestEntityTooLarge, "body-too-large", tooLarge)
 		return request{}, false
 	}
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
-		h.deny(w, out, http.StatusRequestEntityTooLarge, "body-too-large", fmt.Sprintf("Request body is larger than %d bytes; denying entitlement request.", MaxBody))
+		h.deny(w, out, http.StatusRequestEntityTooLarge, "body-too-large", tooLarge)
 		return request{}, false
 	case err != nil:
 		h.deny(w, out, http.StatusBadRequest, "body-unreadable", "Request body could not be read; denying entitlement request.")
@@ -222,19 +205,35 @@ func (h *Handler) body(w http.ResponseWriter, r *http.Request, out *outcome) (re
 	return req, true
 }
 
-// peer is the caller's address: the TCP peer, IPv4-mapped IPv6 as IPv4.
-func peer(r *http.Request) netip.Addr {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		host, _, _ := net.SplitHostPort(r.RemoteAddr)
-		a, _ := netip.ParseAddr(host)
-		return a.Unmap()
+// duration reads the lease duration of a request: ISO 8601, positive, at
+// most MaxLease. On failure it has answered 400.
+func (h *Handler) duration(w http.ResponseWriter, req request, out *outcome) (time.Duration, bool) {
+	d, err := tool.ParseISODuration(req.Duration)
+	switch {
+	case req.Duration == "":
+		h.deny(w, out, http.StatusBadRequest, "duration-missing", "Missing duration from request body; denying entitlement request.")
+	case err != nil || d <= 0:
+		h.deny(w, out, http.StatusBadRequest, "duration-invalid", fmt.Sprintf("Duration %q is not a positive ISO 8601 duration such as PT5M; denying entitlement request.", req.Duration))
+	case d > h.cfg.MaxLease:
+		h.deny(w, out, http.StatusBadRequest, "duration-too-long", fmt.Sprintf("Duration %s is longer than the longest lease, %s; denying entitlement request.", req.Duration, tool.FormatISODuration(h.cfg.MaxLease)))
+	default:
+		return d, true
 	}
-	return ap.Addr().WithZone("").Unmap()
+	return 0, false
 }
 
-// check opens the token (from the cache when it was seen before) and checks
-// it against this request.
+// peer is the caller's address: the TCP peer, IPv4-mapped IPv6 as IPv4.
+func peer(r *http.Request) netip.Addr {
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		return ap.Addr().WithZone("").Unmap()
+	}
+	host, _, _ := net.SplitHostPort(r.RemoteAddr)
+	a, _ := netip.ParseAddr(host)
+	return a.WithZone("").Unmap()
+}
+
+// check opens the token, from the cache when it was seen before, and checks
+// it against this request: time, application and address run every time.
 func (h *Handler) check(raw, app string, addr netip.Addr, now time.Time) (*tool.Token, error) {
 	digest := sha256.Sum256([]byte(raw))
 	tok := h.cache.get(digest, now)
@@ -248,14 +247,22 @@ func (h *Handler) check(raw, app string, addr netip.Addr, now time.Time) (*tool.
 	return tok, tok.Check(tool.Request{Now: now, Application: app, Address: addr})
 }
 
-func reasonOf(err error) string {
+// refuse answers 403 for a token or request check that failed; the reason
+// is logged, not returned.
+func refuse(w http.ResponseWriter, out *outcome, app string, err error) {
+	out.decision = "denied"
 	var te *tool.Error
 	if errors.As(err, &te) {
-		return string(te.Reason)
+		out.reasons = append(out.reasons, string(te.Reason))
+	} else {
+		out.reasons = append(out.reasons, "error")
 	}
-	return "error"
+	out.detail = err.Error()
+	writeError(w, http.StatusForbidden, "EntitlementDenied", fmt.Sprintf("Entitlement for %s was denied.", app))
 }
 
+// entitlement serves POST /softwareEntitlements: every api-version, and
+// acquiring a lease with the leasing one.
 func (h *Handler) entitlement(w http.ResponseWriter, r *http.Request, out *outcome) {
 	v, ok := h.apiVersion(w, r, out)
 	if !ok {
@@ -273,56 +280,44 @@ func (h *Handler) entitlement(w http.ResponseWriter, r *http.Request, out *outco
 		h.deny(w, out, http.StatusBadRequest, "application-missing", "Missing applicationId from request body; denying entitlement request.")
 		return
 	}
-	now := h.cfg.Now()
 	var duration time.Duration
 	if v.Lease {
-		d, err := tool.ParseISODuration(req.Duration)
-		switch {
-		case req.Duration == "":
-			h.deny(w, out, http.StatusBadRequest, "duration-missing", "Missing duration from request body; denying entitlement request.")
-			return
-		case err != nil || d <= 0:
-			h.deny(w, out, http.StatusBadRequest, "duration-invalid", fmt.Sprintf("Duration %q is not a positive ISO 8601 duration such as PT5M; denying entitlement request.", req.Duration))
-			return
-		case d > h.cfg.MaxLease:
-			h.deny(w, out, http.StatusBadRequest, "duration-too-long", fmt.Sprintf("Duration %s is longer than the longest lease, %s; denying entitlement request.", req.Duration, tool.FormatISODuration(h.cfg.MaxLease)))
+		if duration, ok = h.duration(w, req, out); !ok {
 			return
 		}
-		duration = d
 	}
-	tok, err := h.check(req.Token, req.ApplicationID, peer(r), now)
+	now, addr := h.cfg.Now(), peer(r)
+	tok, err := h.check(req.Token, req.ApplicationID, addr, now)
 	if err != nil {
-		out.decision = "denied"
-		out.reasons = append(out.reasons, reasonOf(err))
-		out.detail = err.Error()
-		writeError(w, http.StatusForbidden, "EntitlementDenied", fmt.Sprintf("Entitlement for %s was denied.", req.ApplicationID))
+		refuse(w, out, req.ApplicationID, err)
 		return
 	}
-	out.decision = "approved"
 	switch {
 	case v.Lease:
-		expiry := minTime(now.Add(duration), tok.Claims.Expiry)
-		lease, err := h.cfg.Leases.Acquire(Lease{
-			Application: req.ApplicationID, Remote: peer(r).String(), TokenID: tok.Claims.ID,
-			TokenExpiry: tok.Claims.Expiry, Expiry: expiry,
-		}, now)
+		lease, err := h.cfg.Leases.Acquire(req.ApplicationID, addr, tok.Claims.Expiry, minTime(now.Add(duration), tok.Claims.Expiry), now)
 		if err != nil {
-			panic(fmt.Sprintf("storing a lease: %v", err))
+			internalError(w, out, err)
+			return
 		}
+		out.decision = "approved"
 		writeJSON(w, http.StatusOK, struct {
 			EntitlementID     string `json:"entitlementId"`
 			InitialExpiryTime string `json:"initialExpiryTime"`
 		}{lease.ID, stamp(lease.Expiry)})
 	case v.VMID:
+		// These versions' clients need a vmid: the token's, else a GUID,
+		// as production answered.
 		vmid := tok.Claims.VMID
 		if vmid == "" {
 			vmid = tool.NewGUID()
 		}
+		out.decision = "approved"
 		writeJSON(w, http.StatusOK, struct {
 			ID   string `json:"id"`
 			VMID string `json:"vmid"`
 		}{tool.NewEntitlementID(), vmid})
 	default:
+		out.decision = "approved"
 		writeJSON(w, http.StatusOK, struct {
 			ID     string `json:"id"`
 			Expiry string `json:"expiry"`
@@ -340,6 +335,7 @@ func (h *Handler) leaseVersion(w http.ResponseWriter, r *http.Request, out *outc
 	return ok
 }
 
+// renew serves POST /softwareEntitlements/{id}.
 func (h *Handler) renew(w http.ResponseWriter, r *http.Request, id string, out *outcome) {
 	if !h.leaseVersion(w, r, out) {
 		return
@@ -348,62 +344,54 @@ func (h *Handler) renew(w http.ResponseWriter, r *http.Request, id string, out *
 	if !ok {
 		return
 	}
-	d, err := tool.ParseISODuration(req.Duration)
-	switch {
-	case req.Duration == "":
-		h.deny(w, out, http.StatusBadRequest, "duration-missing", "Missing duration from request body; denying entitlement request.")
-		return
-	case err != nil || d <= 0:
-		h.deny(w, out, http.StatusBadRequest, "duration-invalid", fmt.Sprintf("Duration %q is not a positive ISO 8601 duration such as PT5M; denying entitlement request.", req.Duration))
-		return
-	case d > h.cfg.MaxLease:
-		h.deny(w, out, http.StatusBadRequest, "duration-too-long", fmt.Sprintf("Duration %s is longer than the longest lease, %s; denying entitlement request.", req.Duration, tool.FormatISODuration(h.cfg.MaxLease)))
+	d, ok := h.duration(w, req, out)
+	if !ok {
 		return
 	}
-	now := h.cfg.Now()
-	lease, err := h.cfg.Leases.Renew(id, now, func(l Lease) (time.Time, error) {
-		// The token behind the lease must still be valid.
-		if !now.Before(l.TokenExpiry.Add(tool.Leeway)) {
-			return time.Time{}, &tool.Error{Reason: tool.ReasonExpired, Msg: "the lease's token expired at " + stamp(l.TokenExpiry)}
-		}
-		return minTime(now.Add(d), l.TokenExpiry), nil
-	})
+	lease, err := h.cfg.Leases.Renew(id, d, h.cfg.Now())
 	out.app = lease.Application
-	h.leaseAnswer(w, out, err, lease, func() {
-		writeJSON(w, http.StatusOK, map[string]string{"expiryTime": stamp(lease.Expiry)})
-	})
+	if leaseError(w, out, lease, err) {
+		return
+	}
+	out.decision = "approved"
+	writeJSON(w, http.StatusOK, struct {
+		ExpiryTime string `json:"expiryTime"`
+	}{stamp(lease.Expiry)})
 }
 
+// release serves DELETE /softwareEntitlements/{id}.
 func (h *Handler) release(w http.ResponseWriter, r *http.Request, id string, out *outcome) {
 	if !h.leaseVersion(w, r, out) {
 		return
 	}
-	err := h.cfg.Leases.Release(id, h.cfg.Now())
-	h.leaseAnswer(w, out, err, Lease{}, func() { w.WriteHeader(http.StatusNoContent) })
+	lease, err := h.cfg.Leases.Release(id, h.cfg.Now())
+	out.app = lease.Application
+	if leaseError(w, out, lease, err) {
+		return
+	}
+	out.decision = "approved"
+	w.WriteHeader(http.StatusNoContent)
 }
 
-// leaseAnswer maps the outcome of a lease operation to its response.
-func (h *Handler) leaseAnswer(w http.ResponseWriter, out *outcome, err error, lease Lease, ok func()) {
+// leaseError answers a failed lease operation and reports whether err was
+// one.
+func leaseError(w http.ResponseWriter, out *outcome, lease Lease, err error) bool {
 	var te *tool.Error
 	switch {
 	case err == nil:
-		out.decision = "approved"
-		ok()
+		return false
 	case errors.Is(err, errLeaseNotFound):
-		out.decision, out.reasons = "denied", append(out.reasons, "lease-not-found")
-		writeError(w, http.StatusNotFound, "NotFound", "No entitlement with that id.")
+		fail(w, out, http.StatusNotFound, "NotFound", "lease-not-found", "No entitlement with that id.")
 	case errors.Is(err, errReleased):
-		out.decision, out.reasons = "denied", append(out.reasons, "lease-released")
-		writeError(w, http.StatusConflict, "AlreadyReleased", "The entitlement has already been released.")
+		fail(w, out, http.StatusConflict, "AlreadyReleased", "lease-released", "The entitlement has already been released.")
 	case errors.Is(err, errLeaseExpired):
-		out.decision, out.reasons = "denied", append(out.reasons, "lease-expired")
-		writeError(w, http.StatusConflict, "LeaseExpired", "The entitlement lease has expired.")
+		fail(w, out, http.StatusConflict, "LeaseExpired", "lease-expired", "The entitlement lease has expired.")
 	case errors.As(err, &te):
-		out.decision, out.reasons, out.detail = "denied", append(out.reasons, string(te.Reason)), te.Msg
-		writeError(w, http.StatusForbidden, "EntitlementDenied", fmt.Sprintf("Entitlement for %s was denied.", lease.Application))
+		refuse(w, out, lease.Application, err)
 	default:
-		panic(fmt.Sprintf("lease store: %v", err))
+		internalError(w, out, err)
 	}
+	return true
 }
 
 func minTime(a, b time.Time) time.Time {
@@ -414,86 +402,3 @@ func minTime(a, b time.Time) time.Time {
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-
-// statusRecorder remembers the status written.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
-}
-
-func (h *Handler) logRequest(r *http.Request, status int, out outcome, latency time.Duration) {
-	if status == 0 {
-		status = http.StatusOK
-	}
-	ev := h.cfg.Log.Info()
-	if status >= 500 {
-		ev = h.cfg.Log.Error()
-	}
-	ev.Str("method", r.Method).Str("path", r.URL.Path).Str("api_version", out.apiVersion).
-		Str("app", out.app).Str("remote", peer(r).String()).Int("status", status).
-		Str("decision", out.decision).Strs("reasons", out.reasons).Dur("latency", latency)
-	if out.detail != "" {
-		ev = ev.Str("detail", out.detail)
-	}
-	ev.Msg("request")
-	if out.entitled {
-		h.decisions.add(decision{Time: time.Now(), Method: r.Method, Path: r.URL.Path, APIVersion: out.apiVersion,
-			App: out.app, Remote: peer(r).String(), Status: status, Decision: out.decision, Reasons: out.reasons})
-	}
-}
-
-// decision is one entitlement request, as the status page shows it.
-type decision struct {
-	Time       time.Time `json:"time"`
-	Method     string    `json:"method"`
-	Path       string    `json:"path"`
-	APIVersion string    `json:"apiVersion"`
-	App        string    `json:"app"`
-	Remote     string    `json:"remote"`
-	Status     int       `json:"status"`
-	Decision   string    `json:"decision"`
-	Reasons    []string  `json:"reasons"`
-}
-
-// decisionLog keeps the last few decisions.
-type decisionLog struct {
-	mu   sync.Mutex
-	max  int
-	list []decision
-}
-
-func newDecisionLog(max int) *decisionLog { return &decisionLog{max: max} }
-
-func (d *decisionLog) add(x decision) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.list = append(d.list, x)
-	if len(d.list) > d.max {
-		d.list = d.list[len(d.list)-d.max:]
-	}
-}
-
-// recent returns the decisions, newest first.
-func (d *decisionLog) recent() []decision {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	out := make([]decision, len(d.list))
-	for i, x := range d.list {
-		out[len(d.list)-1-i] = x
-	}
-	return out
-}

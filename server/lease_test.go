@@ -1,8 +1,11 @@
 package server
 
 import (
-	"encoding/json"
+	"errors"
+	"math/rand/v2"
+	"net/netip"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,130 +15,230 @@ import (
 
 const leaseV = "?api-version=" + tool.LeaseAPIVersion
 
-func leaseBody(token, app, duration string) string {
-	b, _ := json.Marshal(map[string]string{"token": token, "applicationId": app, "duration": duration})
-	return string(b)
-}
-
 func (f *fixture) acquire(token, duration string) string {
 	f.t.Helper()
-	code, m := f.do("POST", "/softwareEntitlements"+leaseV, leaseBody(token, "contosoapp", duration))
-	if code != 200 {
-		f.t.Fatalf("acquire: %d %v", code, m)
+	r := f.do("POST", "/softwareEntitlements"+leaseV, leaseBody(token, "contosoapp", duration))
+	if r.status != 200 {
+		f.t.Fatalf("acquire: %d %s", r.status, r.raw)
 	}
-	return m["entitlementId"].(string)
+	return r.str("entitlementId")
 }
 
-func TestLeasing(t *testing.T) {
+func TestAcquire(t *testing.T) {
 	f := newFixture(t)
-	tok := f.token(nil) // expires at now + 2h
+	tok := f.token(nil) // expires at start + 2h
 
-	code, m := f.do("POST", "/softwareEntitlements"+leaseV, leaseBody(tok, "contosoapp", "PT5M"))
-	id, _ := m["entitlementId"].(string)
-	if code != 200 || len(id) != 32 || m["initialExpiryTime"] != "2026-11-22T10:05:00Z" {
-		t.Fatalf("acquire: %d %v", code, m)
+	r := f.do("POST", "/softwareEntitlements"+leaseV, leaseBody(tok, "contosoapp", "PT5M"))
+	if r.status != 200 || len(r.str("entitlementId")) != 32 || r.str("initialExpiryTime") != "2026-11-22T10:05:00Z" || len(r.json) != 2 {
+		t.Fatalf("acquire: %d %s", r.status, r.raw)
 	}
-
 	for _, tt := range []struct {
 		name, duration string
 		status         int
+		msg            string
 	}{
-		{"missing duration", "", 400},
-		{"not ISO 8601", "5m", 400},
-		{"zero", "PT0S", 400},
-		{"longer than --max-lease", "PT2H", 400},
-		{"at most --max-lease", "PT1H", 200},
+		{"missing duration", "", 400, "Missing duration from request body; denying entitlement request."},
+		{"not ISO 8601", "5m", 400, `Duration "5m" is not a positive ISO 8601 duration`},
+		{"zero", "PT0S", 400, `Duration "PT0S" is not a positive ISO 8601 duration`},
+		{"months", "P1M", 400, `Duration "P1M" is not a positive ISO 8601 duration`},
+		{"longer than --max-lease", "PT1H0.5S", 400, "Duration PT1H0.5S is longer than the longest lease, PT1H; denying entitlement request."},
+		{"at most --max-lease", "PT1H", 200, ""},
+		{"lower case", "pt30m", 200, ""},
 	} {
-		if code, m := f.do("POST", "/softwareEntitlements"+leaseV, leaseBody(tok, "contosoapp", tt.duration)); code != tt.status {
-			t.Errorf("acquire with %s: %d %v, want %d", tt.name, code, m, tt.status)
+		r := f.do("POST", "/softwareEntitlements"+leaseV, leaseBody(tok, "contosoapp", tt.duration))
+		if r.status != tt.status || !strings.HasPrefix(r.message(), tt.msg) {
+			t.Errorf("acquire with %s: %d %s, want %d %q", tt.name, r.status, r.raw, tt.status, tt.msg)
 		}
 	}
 	// A lease never outlives its token.
-	short := f.token(func(c *tool.Claims) { c.Expiry = f.now.Add(3 * time.Minute) })
-	if _, m := f.do("POST", "/softwareEntitlements"+leaseV, leaseBody(short, "contosoapp", "PT10M")); m["initialExpiryTime"] != "2026-11-22T10:03:00Z" {
-		t.Errorf("lease on a token expiring in 3m: %v, want the token's expiry", m)
+	short := f.token(func(c *tool.Claims) { c.Expiry = f.start.Add(3 * time.Minute) })
+	if r := f.do("POST", "/softwareEntitlements"+leaseV, leaseBody(short, "contosoapp", "PT10M")); r.str("initialExpiryTime") != "2026-11-22T10:03:00Z" {
+		t.Errorf("lease on a token expiring in 3m: %s, want the token's expiry", r.raw)
 	}
 	// Leasing needs a good token like any request.
-	if code, _ := f.do("POST", "/softwareEntitlements"+leaseV, leaseBody(tok, "otherapp", "PT5M")); code != 403 {
-		t.Errorf("acquire for another app: %d, want 403", code)
+	if r := f.do("POST", "/softwareEntitlements"+leaseV, leaseBody(tok, "otherapp", "PT5M")); r.status != 403 || r.code() != "EntitlementDenied" {
+		t.Errorf("acquire for another app: %d %s, want 403", r.status, r.raw)
 	}
+	if r := f.do("POST", "/softwareEntitlements"+leaseV, `{"applicationId":"contosoapp","duration":"PT5M"}`); r.status != 400 {
+		t.Errorf("acquire without a token: %d, want 400", r.status)
+	}
+}
 
-	// Renew, then release twice, then renew: 409 AlreadyReleased.
-	f.now = f.now.Add(4 * time.Minute)
-	code, m = f.do("POST", "/softwareEntitlements/"+id+leaseV, `{"duration":"PT10M"}`)
-	if code != 200 || m["expiryTime"] != "2026-11-22T10:14:00Z" {
-		t.Fatalf("renew: %d %v", code, m)
+func TestRenewAndRelease(t *testing.T) {
+	f := newFixture(t)
+	id := f.acquire(f.token(nil), "PT5M")
+	lease := "/softwareEntitlements/" + id + leaseV
+
+	f.clock.Add(4 * time.Minute)
+	r := f.do("POST", lease, `{"duration":"PT10M"}`)
+	if r.status != 200 || r.str("expiryTime") != "2026-11-22T10:14:00Z" || len(r.json) != 1 {
+		t.Fatalf("renew: %d %s", r.status, r.raw)
 	}
-	if code, m := f.do("POST", "/softwareEntitlements/"+id+"?api-version=2017-09-01.6.0", `{"duration":"PT10M"}`); code != 400 {
-		t.Errorf("renew with a non-leasing api-version: %d %v, want 400", code, m)
+	if r := f.do("POST", "/SoftwareEntitlements/"+id+"/"+leaseV, `{'Duration':'PT10M'}`); r.status != 200 {
+		t.Errorf("renew with the reference's tolerances: %d %s", r.status, r.raw)
 	}
-	for range 2 {
-		if code, _ := f.do("DELETE", "/softwareEntitlements/"+id+leaseV, ""); code != 204 {
-			t.Errorf("release: %d, want 204", code)
+	for _, tt := range []struct {
+		name, method, path, body string
+		status                   int
+		code                     string
+	}{
+		{"renew without a body", "POST", lease, "", 400, "EntitlementDenied"},
+		{"renew without a duration", "POST", lease, `{}`, 400, "EntitlementDenied"},
+		{"renew beyond --max-lease", "POST", lease, `{"duration":"PT2H"}`, 400, "EntitlementDenied"},
+		{"renew with a non-leasing api-version", "POST", "/softwareEntitlements/" + id + v6, `{"duration":"PT10M"}`, 400, "EntitlementDenied"},
+		{"renew without an api-version", "POST", "/softwareEntitlements/" + id, `{"duration":"PT10M"}`, 400, "EntitlementDenied"},
+		{"release with a non-leasing api-version", "DELETE", "/softwareEntitlements/" + id + v6, "", 400, "EntitlementDenied"},
+		{"renew an unknown id", "POST", "/softwareEntitlements/0123456789abcdef0123456789abcdef" + leaseV, `{"duration":"PT5M"}`, 404, "NotFound"},
+		{"renew a malformed id", "POST", "/softwareEntitlements/entitlement-1" + leaseV, `{"duration":"PT5M"}`, 404, "NotFound"},
+		{"release an unknown id", "DELETE", "/softwareEntitlements/0123456789abcdef0123456789abcdef" + leaseV, "", 404, "NotFound"},
+	} {
+		if r := f.do(tt.method, tt.path, tt.body); r.status != tt.status || r.code() != tt.code {
+			t.Errorf("%s: %d %s, want %d %s", tt.name, r.status, r.raw, tt.status, tt.code)
 		}
 	}
-	if code, m := f.do("POST", "/softwareEntitlements/"+id+leaseV, `{"duration":"PT5M"}`); code != 409 || m["code"] != "AlreadyReleased" {
-		t.Errorf("renew after release: %d %v, want 409 AlreadyReleased", code, m)
-	}
-	if code, m := f.do("POST", "/softwareEntitlements/0123456789abcdef0123456789abcdef"+leaseV, `{"duration":"PT5M"}`); code != 404 || m["code"] != "NotFound" {
-		t.Errorf("renew of an unknown id: %d %v, want 404 NotFound", code, m)
-	}
-	if code, _ := f.do("DELETE", "/softwareEntitlements/0123456789abcdef0123456789abcdef"+leaseV, ""); code != 404 {
-		t.Errorf("release of an unknown id: %d, want 404", code)
-	}
 
-	// Once expired: 409 LeaseExpired (and later, once swept, 404).
-	id2 := f.acquire(tok, "PT5M")
-	f.now = f.now.Add(6 * time.Minute)
-	if code, m := f.do("POST", "/softwareEntitlements/"+id2+leaseV, `{"duration":"PT5M"}`); code != 409 || m["code"] != "LeaseExpired" {
-		t.Errorf("renew after expiry: %d %v, want 409 LeaseExpired", code, m)
+	// Release is 204 and idempotent; a renewal after it is 409.
+	for range 2 {
+		if r := f.do("DELETE", lease, ""); r.status != 204 || r.raw != "" {
+			t.Errorf("release: %d %q, want 204 and no body", r.status, r.raw)
+		}
 	}
-	f.now = f.now.Add(2 * leaseRetention)
-	if code, _ := f.do("POST", "/softwareEntitlements/"+id2+leaseV, `{"duration":"PT5M"}`); code != 404 {
-		t.Errorf("renew long after expiry: %d, want 404 once swept", code)
+	if r := f.do("POST", lease, `{"duration":"PT5M"}`); r.status != 409 || r.code() != "AlreadyReleased" {
+		t.Errorf("renew after release: %d %s, want 409 AlreadyReleased", r.status, r.raw)
+	}
+}
+
+func TestLeaseExpiry(t *testing.T) {
+	f := newFixture(t)
+	id := f.acquire(f.token(nil), "PT5M")
+	f.clock.Add(5 * time.Minute)
+	if r := f.do("POST", "/softwareEntitlements/"+id+leaseV, `{"duration":"PT5M"}`); r.status != 409 || r.code() != "LeaseExpired" {
+		t.Errorf("renew at expiry: %d %s, want 409 LeaseExpired", r.status, r.raw)
+	}
+	if r := f.do("DELETE", "/softwareEntitlements/"+id+leaseV, ""); r.status != 204 {
+		t.Errorf("release after expiry: %d, want 204", r.status)
+	}
+	// Long after, the lease is forgotten: 404.
+	f.clock.Add(leaseRetention + time.Second)
+	if r := f.do("POST", "/softwareEntitlements/"+id+leaseV, `{"duration":"PT5M"}`); r.status != 404 {
+		t.Errorf("renew long after expiry: %d, want 404 once swept", r.status)
 	}
 	if n := f.h.cfg.Leases.Len(); n != 0 {
 		t.Errorf("%d leases remembered after the sweep, want 0", n)
 	}
 }
 
-func TestRenewRechecksToken(t *testing.T) {
+func TestRenewNeverOutlivesToken(t *testing.T) {
 	f := newFixture(t)
-	tok := f.token(func(c *tool.Claims) { c.Expiry = f.now.Add(10 * time.Minute) })
+	tok := f.token(func(c *tool.Claims) { c.Expiry = f.start.Add(10 * time.Minute) })
 	id := f.acquire(tok, "PT10M")
-	f.now = f.now.Add(9 * time.Minute)
-	if code, m := f.do("POST", "/softwareEntitlements/"+id+leaseV, `{"duration":"PT10M"}`); code != 200 || m["expiryTime"] != "2026-11-22T10:10:00Z" {
-		t.Errorf("renew near the token's expiry: %d %v, want the token's expiry", code, m)
+	f.clock.Add(9 * time.Minute)
+	if r := f.do("POST", "/softwareEntitlements/"+id+leaseV, `{"duration":"PT10M"}`); r.status != 200 || r.str("expiryTime") != "2026-11-22T10:10:00Z" {
+		t.Errorf("renew near the token's expiry: %d %s, want the token's expiry", r.status, r.raw)
+	}
+	f.clock.Add(time.Minute)
+	if r := f.do("POST", "/softwareEntitlements/"+id+leaseV, `{"duration":"PT10M"}`); r.status != 409 || r.code() != "LeaseExpired" {
+		t.Errorf("renew once the token expired: %d %s, want 409 LeaseExpired", r.status, r.raw)
 	}
 }
 
+// TestRenewRechecksToken reaches the token check behind a renewal directly:
+// through the API a lease always ends first, since it never outlives its
+// token.
+func TestRenewRechecksToken(t *testing.T) {
+	now := time.Now()
+	l := NewLeases()
+	x, _ := l.Acquire("contosoapp", netip.MustParseAddr("10.0.0.1"), now, now.Add(time.Hour), now)
+	_, err := l.Renew(x.ID, time.Minute, now.Add(2*tool.Leeway))
+	if !tool.IsReason(err, tool.ReasonExpired) {
+		t.Errorf("renewing on an expired token: %v, want %s", err, tool.ReasonExpired)
+	}
+}
+
+// TestConcurrentLeaseOperations runs acquire, renew and release at once on
+// one lease (run it with -race): every answer is one the contract allows,
+// and once released the lease stays released.
 func TestConcurrentLeaseOperations(t *testing.T) {
 	f := newFixture(t)
-	id := f.acquire(f.token(nil), "PT30M")
+	tok := f.token(nil)
+	id := f.acquire(tok, "PT30M")
 	var wg sync.WaitGroup
-	counts := make(chan int, 64)
-	for i := range 32 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if i%4 == 3 {
-				code, _ := f.do("DELETE", "/softwareEntitlements/"+id+leaseV, "")
-				counts <- code
-				return
+	statuses := make(chan int, 64)
+	for i := range 48 {
+		wg.Go(func() {
+			var r response
+			switch i % 3 {
+			case 0:
+				r = f.do("POST", "/softwareEntitlements"+leaseV, leaseBody(tok, "contosoapp", "PT5M"))
+			case 1:
+				r = f.do("POST", "/softwareEntitlements/"+id+leaseV, `{"duration":"PT10M"}`)
+			default:
+				r = f.do("DELETE", "/softwareEntitlements/"+id+leaseV, "")
 			}
-			code, _ := f.do("POST", "/softwareEntitlements/"+id+leaseV, `{"duration":"PT10M"}`)
-			counts <- code
-		}()
+			statuses <- r.status
+		})
 	}
 	wg.Wait()
-	close(counts)
-	for c := range counts {
-		if c != 200 && c != 204 && c != 409 {
-			t.Errorf("status %d under concurrency, want 200, 204 or 409", c)
+	close(statuses)
+	for s := range statuses {
+		if s != 200 && s != 204 && s != 409 {
+			t.Errorf("status %d under concurrency, want 200, 204 or 409", s)
 		}
 	}
-	if code, _ := f.do("POST", "/softwareEntitlements/"+id+leaseV, `{"duration":"PT10M"}`); code != 409 {
-		t.Errorf("after the releases: %d, want 409", code)
+	if r := f.do("POST", "/softwareEntitlements/"+id+leaseV, `{"duration":"PT10M"}`); r.status != 409 {
+		t.Errorf("after the releases: %d, want 409", r.status)
+	}
+	if n := f.h.cfg.Leases.Len(); n != 17 {
+		t.Errorf("%d leases held, want 17", n)
+	}
+}
+
+// TestSweep checks the expiry heap against a plain model through random
+// acquires, renewals and releases.
+func TestSweep(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	start := time.Now()
+	now := start
+	l := NewLeases()
+	model := map[string]time.Time{} // id -> expiry
+	var ids []string
+	for range 5000 {
+		now = now.Add(time.Duration(rng.IntN(60)) * time.Second)
+		op := rng.IntN(10)
+		if len(ids) == 0 {
+			op = 0
+		}
+		switch {
+		case op < 5:
+			x, err := l.Acquire("app", netip.Addr{}, now.Add(48*time.Hour), now.Add(time.Duration(1+rng.IntN(3600))*time.Second), now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			model[x.ID] = x.Expiry
+			ids = append(ids, x.ID)
+		case op < 9:
+			id := ids[rng.IntN(len(ids))]
+			x, err := l.Renew(id, time.Duration(1+rng.IntN(3600))*time.Second, now)
+			if err == nil {
+				model[id] = x.Expiry
+			}
+		default:
+			l.Release(ids[rng.IntN(len(ids))], now)
+		}
+		for id, exp := range model {
+			if exp.Before(now.Add(-leaseRetention)) {
+				delete(model, id)
+			}
+		}
+		if l.Len() != len(model) {
+			t.Fatalf("at %s: %d leases held, model has %d", now.Sub(start), l.Len(), len(model))
+		}
+	}
+	for id, exp := range model {
+		_, err := l.Renew(id, time.Minute, now)
+		if exp.After(now) && err != nil && !errors.Is(err, errReleased) {
+			t.Errorf("live lease %s: %v", id, err)
+		}
 	}
 }
 
@@ -146,21 +249,63 @@ func TestLeaseFileSurvivesRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, _ := l.Acquire(Lease{Application: "contosoapp", Expiry: now.Add(time.Hour), TokenExpiry: now.Add(2 * time.Hour)}, now)
-	b, _ := l.Acquire(Lease{Application: "contosoapp", Expiry: now.Add(time.Hour), TokenExpiry: now.Add(2 * time.Hour)}, now)
+	remote := netip.MustParseAddr("10.0.0.1")
+	a, _ := l.Acquire("contosoapp", remote, now.Add(2*time.Hour), now.Add(time.Hour), now)
+	b, _ := l.Acquire("contosoapp", remote, now.Add(2*time.Hour), now.Add(time.Hour), now)
+	old, _ := l.Acquire("contosoapp", remote, now.Add(2*time.Hour), now.Add(time.Minute), now)
 	l.Release(b.ID, now)
+	a, _ = l.Renew(a.ID, 90*time.Minute, now)
 	l.Close()
 
+	if _, err := OpenLeases(filepath.Join(t.TempDir(), "missing", "leases.db")); err == nil {
+		t.Error("opening a lease file in a missing directory worked")
+	}
 	l, err = OpenLeases(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	active := l.Active(now)
-	if len(active) != 1 || active[0].ID != a.ID {
-		t.Fatalf("after a restart: %+v, want lease %s alone active", active, a.ID)
+	active, total := l.Active(now, -1)
+	if total != 2 || active[0].ID != old.ID || active[1] != a {
+		t.Fatalf("after a restart: %+v, want %s and %+v", active, old.ID, a)
 	}
-	if _, err := l.Renew(b.ID, now, func(Lease) (time.Time, error) { return now.Add(time.Minute), nil }); err != errReleased {
+	if _, err := l.Renew(b.ID, time.Minute, now); !errors.Is(err, errReleased) {
 		t.Errorf("renewing the released lease after a restart: %v, want %v", err, errReleased)
 	}
+	// Swept leases leave the file too.
+	later := now.Add(time.Minute + leaseRetention + time.Second)
+	l.Renew(a.ID, time.Minute, later)
+	l.Close()
+	l, err = OpenLeases(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := l.Len(); n != 2 {
+		t.Errorf("after the sweep and a restart: %d leases, want 2 (a and b)", n)
+	}
+}
+
+func FuzzParseLeaseID(f *testing.F) {
+	for _, s := range []string{"0123456789abcdef0123456789abcdef", "0123456789ABCDEF0123456789ABCDEF", "", "zz", "entitlement-1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		id, ok := parseLeaseID(s)
+		if ok && len(s) != 32 {
+			t.Fatalf("%q accepted as a lease id", s)
+		}
+		if ok && id.String() != toLowerHex(s) {
+			t.Fatalf("%q read as %s", s, id)
+		}
+	})
+}
+
+func toLowerHex(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'F' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }

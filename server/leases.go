@@ -4,23 +4,22 @@ import (
 	"container/heap"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"fmt"
+	"net/netip"
 	"sort"
 	"sync"
 	"time"
+	"unique"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/seskit/ses/tool"
 )
 
-// Lease is one acquired entitlement of the leasing api-version.
+// Lease is one acquired entitlement of the leasing api-version, as the
+// status page and the management API show it.
 type Lease struct {
 	ID          string    `json:"id"`
-	Application string    `json:"app"`
+	Application string    `json:"application"`
 	Remote      string    `json:"remote"`
-	TokenID     string    `json:"tokenId"`
-	TokenExpiry time.Time `json:"tokenExpiry"`
 	Expiry      time.Time `json:"expiry"`
 	Released    bool      `json:"released,omitempty"`
 }
@@ -36,142 +35,179 @@ var (
 // so a late renewal hears 409 rather than 404.
 const leaseRetention = time.Hour
 
-// Leases holds the leases, in memory and, when a file is given, in a bbolt
-// database that is written before a lease is acknowledged.
-type Leases struct {
-	mu     sync.Mutex
-	byID   map[string]*Lease
-	expiry expiryHeap
-	db     *bolt.DB
+// leaseID is the 16 random bytes behind the 32 hex digits a client sees.
+type leaseID [16]byte
+
+func (id leaseID) String() string { return hex.EncodeToString(id[:]) }
+
+// parseLeaseID reads the id of a request path; anything but 32 hex digits
+// names no lease.
+func parseLeaseID(s string) (leaseID, bool) {
+	var id leaseID
+	if len(s) != 2*len(id) {
+		return id, false
+	}
+	_, err := hex.Decode(id[:], []byte(s))
+	return id, err == nil
 }
 
-var leaseBucket = []byte("leases")
+// lease is the record held per lease. It is kept small because a shared
+// test host may hold very many: times as Unix nanoseconds, the application
+// name interned, and only the token's expiry, never its text.
+type lease struct {
+	id          leaseID
+	app         unique.Handle[string]
+	remote      netip.Addr
+	tokenExpiry int64
+	expiry      int64
+	index       int // position in the expiry heap
+	released    bool
+}
+
+func (l *lease) view() Lease {
+	return Lease{ID: l.id.String(), Application: l.app.Value(), Remote: l.remote.String(),
+		Expiry: time.Unix(0, l.expiry).UTC(), Released: l.released}
+}
+
+// Leases holds the leases in memory and, when opened on a file, in a bbolt
+// database written before a lease is acknowledged.
+type Leases struct {
+	mu     sync.Mutex
+	byID   map[leaseID]*lease
+	expiry expiryHeap
+	file   *leaseFile
+}
 
 // NewLeases returns an empty in-memory lease table.
-func NewLeases() *Leases { return &Leases{byID: map[string]*Lease{}} }
+func NewLeases() *Leases { return &Leases{byID: map[leaseID]*lease{}} }
 
 // OpenLeases opens (or creates) a lease file and restores its leases.
 func OpenLeases(path string) (*Leases, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	f, restored, err := openLeaseFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("opening the lease file %s: %w", path, err)
+		return nil, err
 	}
 	l := NewLeases()
-	l.db = db
-	err = db.Update(func(tx *bolt.Tx) error {
-		b, err := tx.CreateBucketIfNotExists(leaseBucket)
-		if err != nil {
-			return err
-		}
-		return b.ForEach(func(k, v []byte) error {
-			var lease Lease
-			if err := json.Unmarshal(v, &lease); err != nil {
-				return fmt.Errorf("lease %s: %w", k, err)
-			}
-			l.byID[lease.ID] = &lease
-			heap.Push(&l.expiry, expiryItem{lease.ID, lease.Expiry})
-			return nil
-		})
-	})
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("reading the lease file %s: %w", path, err)
+	l.file = f
+	for _, x := range restored {
+		l.insert(x)
 	}
 	return l, nil
 }
 
 // Close closes the lease file, if any.
 func (l *Leases) Close() error {
-	if l.db == nil {
+	if l.file == nil {
 		return nil
 	}
-	return l.db.Close()
+	return l.file.close()
 }
 
-// newLeaseID returns 32 hex digits.
-func newLeaseID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+func (l *Leases) insert(x *lease) {
+	l.byID[x.id] = x
+	heap.Push(&l.expiry, x)
 }
 
-// Acquire stores a new lease and returns it once it is durable.
-func (l *Leases) Acquire(lease Lease, now time.Time) (Lease, error) {
+// Acquire records a new lease for app, held from remote until expiry, on a
+// token valid until tokenExpiry. It returns once the lease is durable.
+func (l *Leases) Acquire(app string, remote netip.Addr, tokenExpiry, expiry, now time.Time) (Lease, error) {
+	x := &lease{app: unique.Make(app), remote: remote, tokenExpiry: tokenExpiry.UnixNano(), expiry: expiry.UnixNano()}
+	rand.Read(x.id[:])
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.sweep(now)
-	lease.ID = newLeaseID()
-	if err := l.save(&lease); err != nil {
+	if err := l.file.put(x); err != nil {
 		return Lease{}, err
 	}
-	l.byID[lease.ID] = &lease
-	heap.Push(&l.expiry, expiryItem{lease.ID, lease.Expiry})
-	return lease, nil
+	l.insert(x)
+	return x.view(), nil
 }
 
-// Renew extends a live lease to expiry, computed from the lease by f, which
-// may refuse.
-func (l *Leases) Renew(id string, now time.Time, f func(Lease) (time.Time, error)) (Lease, error) {
+// Renew extends a live lease by d from now, never past the expiry of the
+// token it was acquired with; a token that has expired since (with the
+// verifier's leeway) is refused with a *tool.Error.
+func (l *Leases) Renew(id string, d time.Duration, now time.Time) (Lease, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.sweep(now)
-	lease, ok := l.byID[id]
+	x, err := l.find(id)
 	switch {
-	case !ok:
-		return Lease{}, errLeaseNotFound
-	case lease.Released:
-		return *lease, errReleased
-	case !now.Before(lease.Expiry):
-		return *lease, errLeaseExpired
+	case err != nil:
+		return Lease{}, err
+	case x.released:
+		return x.view(), errReleased
+	case now.UnixNano() >= x.expiry:
+		return x.view(), errLeaseExpired
 	}
-	expiry, err := f(*lease)
+	tokenExpiry := time.Unix(0, x.tokenExpiry)
+	if !now.Add(-tool.Leeway).Before(tokenExpiry) {
+		return x.view(), &tool.Error{Reason: tool.ReasonExpired, Msg: "the lease's token expired at " + stamp(tokenExpiry)}
+	}
+	renewed := *x
+	renewed.expiry = min(now.Add(d).UnixNano(), x.tokenExpiry)
+	if err := l.file.put(&renewed); err != nil {
+		return x.view(), err
+	}
+	x.expiry = renewed.expiry
+	heap.Fix(&l.expiry, x.index)
+	return x.view(), nil
+}
+
+// Release ends a lease. Releasing it again is not an error; a late renewal
+// hears errReleased.
+func (l *Leases) Release(id string, now time.Time) (Lease, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sweep(now)
+	x, err := l.find(id)
 	if err != nil {
-		return *lease, err
+		return Lease{}, err
 	}
-	renewed := *lease
-	renewed.Expiry = expiry
-	if err := l.save(&renewed); err != nil {
-		return *lease, err
+	if x.released {
+		return x.view(), nil
 	}
-	*lease = renewed
-	heap.Push(&l.expiry, expiryItem{id, expiry})
-	return renewed, nil
+	released := *x
+	released.released = true
+	if err := l.file.put(&released); err != nil {
+		return x.view(), err
+	}
+	x.released = true
+	return x.view(), nil
 }
 
-// Release ends a lease; releasing it again is not an error.
-func (l *Leases) Release(id string, now time.Time) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.sweep(now)
-	lease, ok := l.byID[id]
+func (l *Leases) find(id string) (*lease, error) {
+	key, ok := parseLeaseID(id)
 	if !ok {
-		return errLeaseNotFound
+		return nil, errLeaseNotFound
 	}
-	if lease.Released {
-		return nil
+	x, ok := l.byID[key]
+	if !ok {
+		return nil, errLeaseNotFound
 	}
-	released := *lease
-	released.Released = true
-	if err := l.save(&released); err != nil {
-		return err
-	}
-	*lease = released
-	return nil
+	return x, nil
 }
 
-// Active lists the leases that are neither released nor expired.
-func (l *Leases) Active(now time.Time) []Lease {
+// Active lists up to limit leases that are neither released nor expired,
+// soonest expiry first (limit < 0: all), and counts them all.
+func (l *Leases) Active(now time.Time, limit int) (list []Lease, total int) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.sweep(now)
-	var out []Lease
-	for _, lease := range l.byID {
-		if !lease.Released && now.Before(lease.Expiry) {
-			out = append(out, *lease)
+	var live []*lease
+	for _, x := range l.byID {
+		if !x.released && now.UnixNano() < x.expiry {
+			live = append(live, x)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Expiry.Before(out[j].Expiry) })
-	return out
+	total = len(live)
+	sort.Slice(live, func(i, j int) bool { return live[i].expiry < live[j].expiry })
+	if limit >= 0 && len(live) > limit {
+		live = live[:limit]
+	}
+	list = make([]Lease, len(live))
+	for i, x := range live {
+		list[i] = x.view()
+	}
+	l.mu.Unlock()
+	return list, total
 }
 
 // Len counts the leases remembered, live or not.
@@ -181,60 +217,40 @@ func (l *Leases) Len() int {
 	return len(l.byID)
 }
 
-func (l *Leases) save(lease *Lease) error {
-	if l.db == nil {
-		return nil
-	}
-	v, err := json.Marshal(lease)
-	if err != nil {
-		return err
-	}
-	return l.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(leaseBucket).Put([]byte(lease.ID), v)
-	})
-}
-
 // sweep forgets leases whose expiry passed more than leaseRetention ago,
 // taking them from the top of the expiry heap, so its cost follows the
-// number of leases that ended rather than the number held.
+// number of leases that ended rather than the number held. A failure to
+// delete them from the file is harmless: they are swept again on restart.
 func (l *Leases) sweep(now time.Time) {
-	cutoff := now.Add(-leaseRetention)
-	var gone [][]byte
-	for l.expiry.Len() > 0 && l.expiry[0].at.Before(cutoff) {
-		item := heap.Pop(&l.expiry).(expiryItem)
-		lease, ok := l.byID[item.id]
-		if !ok || !lease.Expiry.Equal(item.at) {
-			continue // renewed since: a later item stands for it
-		}
-		delete(l.byID, item.id)
-		gone = append(gone, []byte(item.id))
+	cutoff := now.Add(-leaseRetention).UnixNano()
+	var gone []leaseID
+	for len(l.expiry) > 0 && l.expiry[0].expiry < cutoff {
+		x := heap.Pop(&l.expiry).(*lease)
+		delete(l.byID, x.id)
+		gone = append(gone, x.id)
 	}
-	if l.db != nil && len(gone) > 0 {
-		l.db.Update(func(tx *bolt.Tx) error {
-			b := tx.Bucket(leaseBucket)
-			for _, k := range gone {
-				b.Delete(k)
-			}
-			return nil
-		})
-	}
+	l.file.delete(gone)
 }
 
-type expiryItem struct {
-	id string
-	at time.Time
-}
-
-// expiryHeap is a min-heap of lease expiries.
-type expiryHeap []expiryItem
+// expiryHeap is a min-heap of leases by expiry; each lease knows its index
+// so a renewal moves it in place.
+type expiryHeap []*lease
 
 func (h expiryHeap) Len() int           { return len(h) }
-func (h expiryHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
-func (h expiryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *expiryHeap) Push(x any)        { *h = append(*h, x.(expiryItem)) }
+func (h expiryHeap) Less(i, j int) bool { return h[i].expiry < h[j].expiry }
+func (h expiryHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}
+func (h *expiryHeap) Push(x any) {
+	item := x.(*lease)
+	item.index = len(*h)
+	*h = append(*h, item)
+}
 func (h *expiryHeap) Pop() any {
 	old := *h
 	item := old[len(old)-1]
+	old[len(old)-1] = nil
 	*h = old[:len(old)-1]
 	return item
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"log"
 	"net"
 	"net/http"
 	"net/url"
@@ -13,10 +14,11 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strconv"
-	"sync"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/seskit/ses/cli"
 	"github.com/seskit/ses/tool"
 )
@@ -69,7 +71,7 @@ func (c *Cmd) Run(g *cli.Globals) error {
 	leases := NewLeases()
 	if c.State != "" {
 		if leases, err = OpenLeases(c.State); err != nil {
-			return cli.Usagef("--state: %v", err)
+			return cli.Usagef("--state %s: %v", c.State, err).Hint("name another file with --state, or leave it out to keep leases in memory")
 		}
 	}
 	defer leases.Close()
@@ -83,10 +85,9 @@ func (c *Cmd) Run(g *cli.Globals) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	var once sync.Once
 	cfg := Config{
 		Verifier: v, MaxLease: c.MaxLease, Leases: leases, Log: g.Log,
-		Version: versionLine(),
+		Version: versionLine(), AdminAudience: u.String() + "/admin",
 		Settings: [][2]string{
 			{"url", u.String()}, {"tls certificate", conn.Thumbprint().String()},
 			{"signing", thumbOrNone(sign)}, {"encryption", thumbOrNone(v.Decrypt)},
@@ -95,7 +96,7 @@ func (c *Cmd) Run(g *cli.Globals) error {
 		},
 	}
 	if c.ExitAfterRequest {
-		cfg.Entitled = func() { once.Do(stop) }
+		cfg.Entitled = stop
 	}
 	srv := &http.Server{
 		Handler:           NewHandler(cfg),
@@ -105,13 +106,13 @@ func (c *Cmd) Run(g *cli.Globals) error {
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          nil,
+		ErrorLog:          log.New(serverLog{g.Log}, "", 0),
 	}
 	printBanner(g, u.String(), conn, sign, v.Decrypt)
-	log := g.Log.Info().Str("url", u.String()).Str("tls", conn.Thumbprint().String()).
+	g.Log.Info().Str("url", u.String()).Str("tls", conn.Thumbprint().String()).
 		Str("sign", thumbOrNone(sign)).Str("encrypt", thumbOrNone(v.Decrypt)).
-		Str("issuer", c.Issuer).Str("audience", c.Audience).Str("max_lease", c.MaxLease.String()).Str("state", orMemory(c.State))
-	log.Msg("server started")
+		Str("issuer", c.Issuer).Str("audience", c.Audience).Str("max_lease", c.MaxLease.String()).
+		Str("state", orMemory(c.State)).Str("version", cfg.Version).Msg("server started")
 
 	errs := make(chan error, len(listeners))
 	for _, l := range listeners {
@@ -122,6 +123,8 @@ func (c *Cmd) Run(g *cli.Globals) error {
 		return cli.WithCode(cli.ExitUsage, err)
 	case <-ctx.Done():
 	}
+	stop() // a second signal ends the process at once
+	g.Log.Info().Msg("stopping: draining requests in flight")
 	drain, cancel := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancel()
 	if err := srv.Shutdown(drain); err != nil {
@@ -195,6 +198,16 @@ func printBanner(g *cli.Globals, u string, conn, sign, enc *tool.Credential) {
 	}
 	fmt.Fprintf(g.Stdout, "  signing       %s\n", thumbOrNone(sign))
 	fmt.Fprintf(g.Stdout, "  encryption    %s\n", thumbOrNone(enc))
+}
+
+// serverLog takes net/http's own messages (TLS handshake failures of
+// clients, mostly) into the structured log, at debug level: a client that
+// does not trust the chain is its own business.
+type serverLog struct{ log zerolog.Logger }
+
+func (s serverLog) Write(p []byte) (int, error) {
+	s.log.Debug().Msg(strings.TrimSpace(string(p)))
+	return len(p), nil
 }
 
 func thumbOrNone(c *tool.Credential) string {

@@ -1,0 +1,54 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+)
+
+// Authorizer issues and checks the tokens of the management API: a WRAP
+// token issuer (package server/acs provides one).
+type Authorizer interface {
+	http.Handler // serves POST /WRAPv0.9/
+	// Authorize accepts a request whose Authorization header carries a
+	// token issued for audience that grants action.
+	Authorize(r *http.Request, audience, action string) error
+}
+
+// admin serves the management API to callers the authorizer accepts:
+//
+//	GET    /admin/leases       active leases, JSON
+//	DELETE /admin/leases/{id}  revoke: later renewals hear 409 AlreadyReleased
+//	GET    /admin/decisions    recent decisions, newest first
+func (h *Handler) admin(w http.ResponseWriter, r *http.Request, path string, out *outcome) {
+	if err := h.cfg.Auth.Authorize(r, h.cfg.AdminAudience, "Manage"); err != nil {
+		w.Header().Set("WWW-Authenticate", "WRAP")
+		out.detail = err.Error()
+		fail(w, out, http.StatusUnauthorized, "Unauthorized", "admin-unauthorized", "A WRAP access token granting Manage is required.")
+		return
+	}
+	out.decision = "approved"
+	now := h.cfg.Now()
+	id, isLease := strings.CutPrefix(path, "/admin/leases/")
+	switch {
+	case path == "/admin/leases" && r.Method == http.MethodGet:
+		leases, _ := h.cfg.Leases.Active(now, -1)
+		writeJSON(w, http.StatusOK, leases)
+	case path == "/admin/decisions" && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, h.decisions.recent())
+	case isLease && r.Method == http.MethodDelete:
+		lease, err := h.cfg.Leases.Release(id, now)
+		out.app = lease.Application
+		switch {
+		case errors.Is(err, errLeaseNotFound):
+			fail(w, out, http.StatusNotFound, "NotFound", "lease-not-found", "No entitlement with that id.")
+		case err != nil:
+			internalError(w, out, err)
+		default:
+			w.WriteHeader(http.StatusNoContent)
+		}
+	default:
+		out.decision = ""
+		writeError(w, http.StatusNotFound, "NotFound", "The requested resource does not exist.")
+	}
+}

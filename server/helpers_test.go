@@ -1,0 +1,186 @@
+package server
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"io"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/seskit/ses/tool"
+)
+
+var (
+	credsOnce                 sync.Once
+	signCred, encCred, stolen *tool.Credential
+)
+
+// testCreds returns the signing and encryption credentials the test
+// handlers trust, and one they do not.
+func testCreds(t testing.TB) (sign, enc, other *tool.Credential) {
+	credsOnce.Do(func() {
+		signCred, encCred, stolen = newCred(t, "sign"), newCred(t, "enc"), newCred(t, "other")
+	})
+	return signCred, encCred, stolen
+}
+
+func newCred(t testing.TB, cn string) *tool.Credential {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &tool.Credential{Certificate: cert, Key: key}
+}
+
+// clock is a settable time, safe to read from the server's goroutines.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// fixture is the handler served over TLS on 127.0.0.1, with a settable
+// clock and a token maker.
+type fixture struct {
+	t      *testing.T
+	h      *Handler
+	srv    *httptest.Server
+	client *http.Client
+	clock  *clock
+	start  time.Time
+	sign   *tool.Credential
+	enc    *tool.Credential
+	other  *tool.Credential
+}
+
+func newFixture(t *testing.T, mod ...func(*Config)) *fixture {
+	sign, enc, other := testCreds(t)
+	start := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	f := &fixture{t: t, clock: &clock{t: start}, start: start, sign: sign, enc: enc, other: other}
+	cfg := Config{
+		Verifier: &tool.Verifier{Sign: sign.Certificate, Decrypt: enc},
+		MaxLease: time.Hour,
+		Log:      zerolog.Nop(),
+		Now:      f.clock.Now,
+	}
+	for _, m := range mod {
+		m(&cfg)
+	}
+	f.h = NewHandler(cfg)
+	f.srv = httptest.NewTLSServer(f.h) // listens on 127.0.0.1, port picked
+	t.Cleanup(f.srv.Close)
+	f.client = f.srv.Client()
+	return f
+}
+
+// claims are those of a good token for contosoapp on 127.0.0.1, valid for
+// two hours from the fixture's start.
+func (f *fixture) claims() tool.Claims {
+	return tool.Claims{
+		ID: tool.NewTokenID(), Issuer: tool.DefaultIssuer, Audience: tool.DefaultAudience,
+		NotBefore: f.start.Add(-time.Minute), Expiry: f.start.Add(2 * time.Hour), IssuedAt: f.start,
+		Applications: []string{"contosoapp"}, Addresses: []string{"127.0.0.1"}, VMID: "vm-7",
+	}
+}
+
+// token seals the fixture's claims, changed by mod.
+func (f *fixture) token(mod func(*tool.Claims)) string {
+	c := f.claims()
+	if mod != nil {
+		mod(&c)
+	}
+	tok, err := tool.Seal(c, f.sign, f.enc.Certificate)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return tok
+}
+
+// response is an answer of the server, its JSON body decoded.
+type response struct {
+	status int
+	header http.Header
+	raw    string
+	json   map[string]any
+}
+
+func (r response) code() string {
+	s, _ := r.json["code"].(string)
+	return s
+}
+
+func (r response) message() string {
+	msg, _ := r.json["message"].(map[string]any)
+	s, _ := msg["value"].(string)
+	return s
+}
+
+func (r response) str(name string) string {
+	s, _ := r.json[name].(string)
+	return s
+}
+
+// do sends a request over TLS; mod may change it before it goes.
+func (f *fixture) do(method, path, body string, mod ...func(*http.Request)) response {
+	f.t.Helper()
+	req, err := http.NewRequest(method, f.srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for _, m := range mod {
+		m(req)
+	}
+	resp, err := f.client.Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	r := response{status: resp.StatusCode, header: resp.Header, raw: string(data)}
+	json.Unmarshal(data, &r.json)
+	return r
+}
+
+func body(token, app string) string {
+	b, _ := json.Marshal(map[string]string{"token": token, "applicationId": app})
+	return string(b)
+}
+
+func leaseBody(token, app, duration string) string {
+	b, _ := json.Marshal(map[string]string{"token": token, "applicationId": app, "duration": duration})
+	return string(b)
+}
