@@ -1,27 +1,51 @@
 package server
 
 import (
+	"bytes"
+	"encoding/json"
+	"strings"
 	"testing"
 )
 
 func TestDecodeRequest(t *testing.T) {
 	tests := []struct {
-		name, body string
-		token, app string
-		bad        bool
+		name, body           string
+		token, app, duration string
+		bad                  bool
 	}{
 		{name: "plain", body: `{"token":"t","applicationId":"a"}`, token: "t", app: "a"},
-		{name: "case-insensitive names", body: `{"TOKEN":"t","ApplicationID":"a"}`, token: "t", app: "a"},
+		{name: "empty object", body: ` { } `},
+		{name: "white space", body: " \t\r\n{ \"token\" : \"t\" ,\n\"applicationId\":\"a\" }\n", token: "t", app: "a"},
+		{name: "duration", body: `{"duration":"PT5M"}`, duration: "PT5M"},
+		{name: "case-insensitive names", body: `{"TOKEN":"t","ApplicationID":"a","DURATION":"PT1M"}`, token: "t", app: "a", duration: "PT1M"},
 		{name: "single quotes", body: `{'token': 't', 'applicationId': 'a'}`, token: "t", app: "a"},
 		{name: "single quotes with a double quote inside", body: `{'token': 'say "hi"', 'applicationId': 'it\'s'}`, token: `say "hi"`, app: "it's"},
 		{name: "mixed quotes", body: `{"token": 't', 'applicationId': "a"}`, token: "t", app: "a"},
-		{name: "missing app", body: `{"token":"t"}`, token: "t"},
-		{name: "null app", body: `{"token":"t","applicationId":null}`, token: "t"},
+		{name: "escapes", body: `{"token":"a\"b\\c\/d\n\u00e9\ud83d\ude00"}`, token: "a\"b\\c/d\né😀"},
+		{name: "lone surrogate", body: `{"token":"\ud800x"}`, token: "\uFFFDx"},
+		{name: "not UTF-8", body: "{\"token\":\"a\xffb\"}", token: "a\uFFFDb"},
+		{name: "other properties skipped", body: `{"x":{"y":[1,-2.5e+3,true,false,null,"s",'q',{}]},"token":"t","z":[]}`, token: "t"},
+		{name: "last of a repeated name wins", body: `{"token":"a","TOKEN":"b"}`, token: "b"},
+		{name: "null leaves a property unset", body: `{"token":"t","applicationId":null}`, token: "t"},
+		{name: "null after a value keeps it", body: `{"token":"t","token":null}`, token: "t"},
 		{name: "unbalanced", body: `{'token: 't'`, bad: true},
+		{name: "unterminated", body: `{"token":"t"`, bad: true},
+		{name: "trailing comma", body: `{"token":"t",}`, bad: true},
+		{name: "trailing data", body: `{"token":"t"} x`, bad: true},
+		{name: "two objects", body: `{}{}`, bad: true},
 		{name: "not an object", body: `["token"]`, bad: true},
 		{name: "number token", body: `{"token":5}`, bad: true},
+		{name: "object token", body: `{"token":{"a":"b"}}`, bad: true},
+		{name: "bad number", body: `{"x":01}`, bad: true},
+		{name: "bad escape", body: `{"x":"\x"}`, bad: true},
+		{name: "bad unicode escape", body: `{"token":"\u12"}`, bad: true},
+		{name: "control character", body: "{\"token\":\"a\nb\"}", bad: true},
+		{name: "unquoted name", body: `{token:"t"}`, bad: true},
 		{name: "null", body: `null`, bad: true},
-		{name: "garbage", body: `token=t&applicationId=a`, bad: true},
+		{name: "empty", body: ``, bad: true},
+		{name: "form encoded", body: `token=t&applicationId=a`, bad: true},
+		{name: "too deep", body: `{"x":` + strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth) + `}`, bad: true},
+		{name: "deep enough", body: `{"x":` + strings.Repeat("[", maxDepth-1) + strings.Repeat("]", maxDepth-1) + `}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -32,21 +56,63 @@ func TestDecodeRequest(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || r.Token != tt.token || r.ApplicationID != tt.app {
-				t.Fatalf("got %+v, %v; want token %q app %q", r, err, tt.token, tt.app)
+			if err != nil || r.Token != tt.token || r.ApplicationID != tt.app || r.Duration != tt.duration {
+				t.Fatalf("got %+v, %v; want token %q app %q duration %q", r, err, tt.token, tt.app, tt.duration)
 			}
 		})
 	}
 }
 
+// stdRequest is the request as encoding/json reads it: the decoder must
+// agree with it on every strict JSON body.
+type stdRequest struct {
+	Token         string `json:"token"`
+	ApplicationID string `json:"applicationId"`
+	Duration      string `json:"duration"`
+}
+
 func FuzzDecodeRequest(f *testing.F) {
-	for _, s := range []string{`{"token":"t","applicationId":"a"}`, `{'token': 't'}`, `{'a\'b': "c\"d"}`, `{`, `'`, `null`} {
+	for _, s := range []string{
+		`{"token":"t","applicationId":"a"}`, `{'token': 't'}`, `{'a\'b': "c\"d"}`, `{"x":[1,{"y":null}],"Duration":"PT5M"}`,
+		`{"token":"\ud83d\ude00\u00e9"}`, `{"token":"a","TOKEN":null}`, "{\"to\u212aen\":\"kelvin\"}", `{`, `'`, `null`, `{"x":-0.5E-7}`,
+	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		r, err := decodeRequest(body)
-		if err != nil && (r.Token != "" || r.ApplicationID != "" || r.Duration != "") {
+		if err != nil && r != (request{}) {
 			t.Fatalf("decoding %q failed (%v) yet returned %+v", body, err, r)
+		}
+		var std stdRequest
+		stdErr := json.Unmarshal(body, &std)
+		if stdErr == nil && bytes.HasPrefix(bytes.TrimLeft(body, " \t\r\n"), []byte("{")) {
+			if err != nil || r != request(std) {
+				t.Fatalf("%q: got %+v, %v; encoding/json reads %+v", body, r, err, std)
+			}
+		}
+		if err == nil && stdErr != nil && !bytes.Contains(body, []byte("'")) {
+			t.Fatalf("%q accepted, but it is strict JSON that encoding/json refuses: %v", body, stdErr)
+		}
+	})
+}
+
+func BenchmarkDecodeRequest(b *testing.B) {
+	body := []byte(`{"token":"` + strings.Repeat("eyJhbGciOiJSU0EtT0FFUCJ9.", 60) + `","applicationId":"contosoapp"}`)
+	b.Run("decodeRequest", func(b *testing.B) {
+		b.SetBytes(int64(len(body)))
+		for b.Loop() {
+			if _, err := decodeRequest(body); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encoding/json", func(b *testing.B) {
+		b.SetBytes(int64(len(body)))
+		for b.Loop() {
+			var r stdRequest
+			if err := json.Unmarshal(body, &r); err != nil {
+				b.Fatal(err)
+			}
 		}
 	})
 }

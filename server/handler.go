@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
@@ -183,7 +184,7 @@ func (h *Handler) body(w http.ResponseWriter, r *http.Request, out *outcome) (re
 		h.deny(w, out, http.StatusRequestEntityTooLarge, "body-too-large", tooLarge)
 		return request{}, false
 	}
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	data, err := readBody(w, r)
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
@@ -192,7 +193,7 @@ func (h *Handler) body(w http.ResponseWriter, r *http.Request, out *outcome) (re
 	case err != nil:
 		h.deny(w, out, http.StatusBadRequest, "body-unreadable", "Request body could not be read; denying entitlement request.")
 		return request{}, false
-	case len(strings.TrimSpace(string(data))) == 0:
+	case len(bytes.TrimSpace(data)) == 0:
 		h.deny(w, out, http.StatusBadRequest, "body-missing", "Missing request body; denying entitlement request.")
 		return request{}, false
 	}
@@ -203,6 +204,18 @@ func (h *Handler) body(w http.ResponseWriter, r *http.Request, out *outcome) (re
 	}
 	out.app = req.ApplicationID
 	return req, true
+}
+
+// readBody reads at most MaxBody bytes of the body, in one piece when its
+// length was declared.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body := http.MaxBytesReader(w, r.Body, MaxBody)
+	if r.ContentLength < 0 {
+		return io.ReadAll(body)
+	}
+	data := make([]byte, r.ContentLength)
+	_, err := io.ReadFull(body, data)
+	return data, err
 }
 
 // duration reads the lease duration of a request: ISO 8601, positive, at
