@@ -32,8 +32,8 @@ type ConnFlags struct {
 	APIVersion string        `help:"api-version to ask with." default:"${default_api_version}" placeholder:"VERSION"`
 }
 
-// options turns the flags into client Options.
-func (f *ConnFlags) options(g *cli.Globals) (Options, error) {
+// Options turns the flags into client Options.
+func (f *ConnFlags) Options(g *cli.Globals) (Options, error) {
 	o := Options{
 		URL:        f.URL,
 		AllowHosts: cli.List(f.AllowHost),
@@ -98,7 +98,7 @@ func (f *ConnFlags) options(g *cli.Globals) (Options, error) {
 
 // newClient builds the client, mapping a refused URL to exit 3.
 func (f *ConnFlags) newClient(g *cli.Globals, apiVersion string) (*Client, error) {
-	o, err := f.options(g)
+	o, err := f.Options(g)
 	if err != nil {
 		return nil, err
 	}
