@@ -29,6 +29,9 @@ type ExecCmd struct {
 // it when the program ends and exits with the program's code. A refused
 // renewal stops the program and exits 1.
 func (c *ExecCmd) Run(g *cli.Globals) error {
+	if len(c.Command) > 0 && c.Command[0] == "--" {
+		c.Command = c.Command[1:]
+	}
 	if len(c.Command) == 0 {
 		return cli.Usagef("no program to run").Hint("ses client exec --app APP -- PROGRAM ARGS...")
 	}
