@@ -17,7 +17,7 @@ import (
 
 // ChainCmd is `ses certs chain`.
 type ChainCmd struct {
-	URL string `arg:"" help:"The server, e.g. https://demo.westus.batch.azure.com."`
+	URL              string `arg:"" help:"The server, e.g. https://demo.westus.batch.azure.com."`
 	client.ConnFlags `embed:""`
 }
 
