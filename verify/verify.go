@@ -46,6 +46,9 @@ func (c *Cmd) Run(g *cli.Globals) error {
 			return err
 		}
 	}
+	if tool.IsSWT(raw) {
+		return c.explainSWT(g, raw, at)
+	}
 	req := tool.Request{Now: at, Application: strings.TrimSpace(c.App)}
 	if c.Address != "" {
 		if req.Address, err = netip.ParseAddr(strings.TrimSpace(c.Address)); err != nil {
@@ -120,6 +123,12 @@ func writeText(w io.Writer, rep *tool.Report, at time.Time) error {
 			fmt.Fprintf(tw, "  %s\t%s\n", row[0], row[1])
 		}
 	}
+	writeChecks(tw, rep, at)
+	return tw.Flush()
+}
+
+// writeChecks prints every check with pass or FAIL, then the verdict.
+func writeChecks(tw *tabwriter.Writer, rep *tool.Report, at time.Time) {
 	fmt.Fprintf(tw, "\nchecks\n")
 	for _, ch := range rep.Checks {
 		if ch.Err == nil {
@@ -128,12 +137,11 @@ func writeText(w io.Writer, rep *tool.Report, at time.Time) error {
 			fmt.Fprintf(tw, "  FAIL\t%s\t%s: %s\n", ch.Name, ch.Err.Reason, ch.Err.Msg)
 		}
 	}
-	if err := rep.Err(); err != nil {
-		fmt.Fprintf(tw, "\nresult\tinvalid as of %s\n", at.UTC().Format(time.RFC3339))
-	} else {
-		fmt.Fprintf(tw, "\nresult\tvalid as of %s\n", at.UTC().Format(time.RFC3339))
+	verdict := "valid"
+	if rep.Err() != nil {
+		verdict = "invalid"
 	}
-	return tw.Flush()
+	fmt.Fprintf(tw, "\nresult\t%s as of %s\n", verdict, at.UTC().Format(time.RFC3339))
 }
 
 // claimRows lists the claims for display, times in RFC 3339 with how far
@@ -234,17 +242,24 @@ type jsonCheck struct {
 	Message string      `json:"message,omitempty"`
 }
 
-func writeJSON(w io.Writer, rep *tool.Report, at time.Time) error {
-	out := jsonReport{Valid: rep.Err() == nil, At: at.UTC(), Checks: []jsonCheck{}}
+func checksJSON(rep *tool.Report) []jsonCheck {
+	out := []jsonCheck{}
 	for _, ch := range rep.Checks {
 		jc := jsonCheck{Name: ch.Name, Passed: ch.Err == nil, Detail: ch.Detail}
 		if ch.Err != nil {
 			jc.Reason, jc.Message = ch.Err.Reason, ch.Err.Msg
-			if out.Reason == "" {
-				out.Reason = ch.Err.Reason
-			}
 		}
-		out.Checks = append(out.Checks, jc)
+		out = append(out, jc)
+	}
+	return out
+}
+
+func writeJSON(w io.Writer, rep *tool.Report, at time.Time) error {
+	out := jsonReport{Valid: rep.Err() == nil, At: at.UTC(), Checks: checksJSON(rep)}
+	for _, ch := range out.Checks {
+		if !ch.Passed && out.Reason == "" {
+			out.Reason = ch.Reason
+		}
 	}
 	if t := rep.Token; t != nil {
 		tp := func(t time.Time) *time.Time {
