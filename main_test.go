@@ -122,6 +122,9 @@ func waitfor(ts *testscript.TestScript, neg bool, args []string) {
 // a value @FILE is the file's trimmed contents:
 //
 //	https POST $URL/softwareEntitlements?api-version=V token=@tok.txt applicationId=contosoapp
+//
+// $AUTH, when set, is sent as the Authorization header (@FILE: the file's
+// trimmed contents).
 func httpsCmd(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) < 2 {
 		ts.Fatalf("usage: https METHOD URL [BODY | NAME=VALUE...]")
@@ -144,6 +147,12 @@ func httpsCmd(ts *testscript.TestScript, neg bool, args []string) {
 	req, err := http.NewRequest(args[0], args[1], body)
 	ts.Check(err)
 	req.Header.Set("Content-Type", "application/json; odata=minimalmetadata")
+	if auth := ts.Getenv("AUTH"); auth != "" {
+		if strings.HasPrefix(auth, "@") {
+			auth = strings.TrimSpace(ts.ReadFile(auth[1:]))
+		}
+		req.Header.Set("Authorization", auth)
+	}
 	resp, err := devClient(ts).Do(req)
 	if err != nil {
 		if neg {

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
+	"errors"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -274,5 +275,46 @@ func TestStatusAndHealth(t *testing.T) {
 	f.h.ServeHTTP(w, httptest.NewRequest("GET", "/healthz", nil))
 	if w.Code != 200 {
 		t.Errorf("/healthz: %d", w.Code)
+	}
+}
+
+// fakeAuth accepts requests carrying "Authorization: yes".
+type fakeAuth struct{ http.Handler }
+
+func (fakeAuth) Authorize(r *http.Request, audience, action string) error {
+	if r.Header.Get("Authorization") != "yes" || audience != "https://here/admin" || action != "Manage" {
+		return errors.New("no")
+	}
+	return nil
+}
+
+func TestAdminAPI(t *testing.T) {
+	f := newFixture(t)
+	f.h.cfg.Auth, f.h.cfg.AdminAudience = fakeAuth{http.NotFoundHandler()}, "https://here/admin"
+	id := f.acquire(f.token(nil), "PT5M")
+	auth := func(r *http.Request) { r.Header.Set("Authorization", "yes") }
+
+	r := httptest.NewRequest("GET", "/admin/leases", nil)
+	w := httptest.NewRecorder()
+	f.h.ServeHTTP(w, r)
+	if w.Code != 401 || w.Header().Get("WWW-Authenticate") != "WRAP" {
+		t.Fatalf("without authorization: %d %q, want 401 with WWW-Authenticate: WRAP", w.Code, w.Header().Get("WWW-Authenticate"))
+	}
+	var leases []Lease
+	r = httptest.NewRequest("GET", "/admin/leases", nil)
+	auth(r)
+	w = httptest.NewRecorder()
+	f.h.ServeHTTP(w, r)
+	if json.Unmarshal(w.Body.Bytes(), &leases); w.Code != 200 || len(leases) != 1 || leases[0].ID != id {
+		t.Fatalf("leases: %d %s", w.Code, w.Body)
+	}
+	if code, _ := f.do("DELETE", "/admin/leases/"+id, "", auth); code != 204 {
+		t.Fatalf("revoke: %d", code)
+	}
+	if code, m := f.do("POST", "/softwareEntitlements/"+id+leaseV, `{"duration":"PT5M"}`); code != 409 || m["code"] != "AlreadyReleased" {
+		t.Errorf("renew after revoke: %d %v", code, m)
+	}
+	if code, _ := f.do("GET", "/admin/decisions", "", auth); code != 200 {
+		t.Errorf("decisions: %d", code)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/seskit/ses/cli"
+	"github.com/seskit/ses/server/acs"
 	"github.com/seskit/ses/tool"
 )
 
@@ -32,6 +33,7 @@ type Cmd struct {
 	ExitAfterRequest bool          `help:"Exit 0 after the first entitlement request has been answered."`
 	MaxLease         time.Duration `help:"Longest lease duration granted." default:"1h"`
 	State            string        `help:"Keep leases in this database file, restored on start (default: in memory)." type:"path" placeholder:"FILE"`
+	ACS              string        `name:"acs" help:"Serve a WRAP v0.9 token issuer and the management API, configured by this namespace file (YAML or JSON)." type:"path" placeholder:"FILE"`
 }
 
 // drainTimeout bounds how long a stopping server waits for requests in
@@ -66,6 +68,12 @@ func (c *Cmd) Run(g *cli.Globals) error {
 	if c.MaxLease <= 0 {
 		return cli.Usagef("--max-lease %s: want a positive duration", c.MaxLease)
 	}
+	var ns *acs.Namespace
+	if c.ACS != "" {
+		if ns, err = acs.Load(c.ACS); err != nil {
+			return cli.Usagef("--acs: %v", err)
+		}
+	}
 	leases := NewLeases()
 	if c.State != "" {
 		if leases, err = OpenLeases(c.State); err != nil {
@@ -93,6 +101,10 @@ func (c *Cmd) Run(g *cli.Globals) error {
 			{"issuer", c.Issuer}, {"audience", c.Audience},
 			{"max lease", c.MaxLease.String()}, {"state", orMemory(c.State)},
 		},
+	}
+	if ns != nil {
+		cfg.Auth, cfg.AdminAudience = ns, u.String()+"/admin"
+		cfg.Settings = append(cfg.Settings, [2]string{"WRAP issuer", u.String() + "/WRAPv0.9/"}, [2]string{"admin audience", cfg.AdminAudience})
 	}
 	if c.ExitAfterRequest {
 		cfg.Entitled = func() { once.Do(stop) }
