@@ -23,7 +23,9 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"ses": func() { os.Exit(run(os.Args[1:])) },
+		"ses":       func() { os.Exit(run("ses", os.Args[1:])) },
+		"sestest":   func() { os.Exit(run("sestest", os.Args[1:])) },
+		"sesclient": func() { os.Exit(run("sesclient", os.Args[1:])) },
 	})
 }
 

@@ -52,7 +52,7 @@ func (c *CheckCmd) Run(g *cli.Globals) error {
 	case errors.As(err, &denied):
 		res.Error, res.Code = denied.Message, denied.Code
 	default:
-		return asCLI(err)
+		return ExitError(err)
 	}
 	if c.JSON {
 		if err := json.NewEncoder(g.Stdout).Encode(res); err != nil {
@@ -71,7 +71,7 @@ func (c *CheckCmd) Run(g *cli.Globals) error {
 		fmt.Fprintf(g.Stdout, "denied %s: %s\n", c.App, denied.Message)
 	}
 	if err != nil {
-		return asCLI(err)
+		return ExitError(err)
 	}
 	return nil
 }

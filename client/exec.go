@@ -49,7 +49,7 @@ func (c *ExecCmd) Run(g *cli.Globals) error {
 	}
 	lease, err := cl.Acquire(context.Background(), token, c.App, d)
 	if err != nil {
-		return asCLI(err)
+		return ExitError(err)
 	}
 	g.Log.Info().Str("id", lease.ID).Time("expiry", lease.Expiry).Msg("lease acquired")
 	release := func() {

@@ -27,8 +27,8 @@ type ConnFlags struct {
 	Pins       string        `help:"Replace the built-in pins with this JSON file." type:"path" placeholder:"FILE"`
 	Pin        []string      `help:"Also pin this certificate: SHA-1 or SHA-256 thumbprint, optionally =COMMON NAME (repeatable)." placeholder:"THUMBPRINT[=CN]"`
 	Dev        bool          `help:"Trust the store's development root, pin its intermediate, allow localhost."`
-	Retries    int           `help:"Retries of connection failures, timeouts, 429 and 5xx." default:"5"`
-	Timeout    time.Duration `help:"Bound on the whole call, retries included." default:"60s"`
+	Retries    int           `help:"Retries of connection failures, timeouts, 429 and 5xx." default:"${default_retries}"`
+	Timeout    time.Duration `help:"Bound on the whole call, retries included." default:"${default_timeout}"`
 	APIVersion string        `help:"api-version to ask with." default:"${default_api_version}" placeholder:"VERSION"`
 }
 
@@ -107,13 +107,14 @@ func (f *ConnFlags) newClient(g *cli.Globals, apiVersion string) (*Client, error
 	}
 	c, err := New(o)
 	if err != nil {
-		return nil, asCLI(err)
+		return nil, ExitError(err)
 	}
 	return c, nil
 }
 
-// asCLI gives a client error its exit code and a hint.
-func asCLI(err error) error {
+// ExitError gives an error of this package its exit code (DESIGN §6) and a
+// hint, for the commands built on the client.
+func ExitError(err error) error {
 	var (
 		denied      *DeniedError
 		untrusted   *UntrustedError

@@ -34,7 +34,7 @@ func (c *LeaseCmd) Run(g *cli.Globals) error {
 	}
 	l, err := cl.Acquire(context.Background(), token, c.App, d)
 	if err != nil {
-		return asCLI(err)
+		return ExitError(err)
 	}
 	fmt.Fprintf(g.Stdout, "%s %s\n", l.ID, stampOr(l.Expiry, ""))
 	return nil

@@ -52,7 +52,7 @@ func (c *WrapCmd) Run(g *cli.Globals) error {
 	}
 	u, err := ParseURL(c.URL)
 	if err != nil {
-		return asCLI(err)
+		return ExitError(err)
 	}
 	tlsConf, err := TLSConfig(u.Hostname(), o)
 	if err != nil {
@@ -76,20 +76,20 @@ func (c *WrapCmd) Run(g *cli.Globals) error {
 		if _, ok := err.(*UntrustedError); !ok {
 			err = &UnreachableError{Attempts: 1, Err: err}
 		}
-		return asCLI(err)
+		return ExitError(err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized:
-		return asCLI(&DeniedError{Status: resp.StatusCode, Code: "Unauthorized", Message: strings.TrimSpace(string(body))})
+		return ExitError(&DeniedError{Status: resp.StatusCode, Code: "Unauthorized", Message: strings.TrimSpace(string(body))})
 	case resp.StatusCode != http.StatusOK:
-		return asCLI(&ProtocolError{Status: resp.StatusCode, Msg: strings.TrimSpace(string(body))})
+		return ExitError(&ProtocolError{Status: resp.StatusCode, Msg: strings.TrimSpace(string(body))})
 	}
 	answer, err := url.ParseQuery(string(body))
 	token := answer.Get("wrap_access_token")
 	if err != nil || token == "" {
-		return asCLI(&ProtocolError{Status: resp.StatusCode, Msg: "the answer has no wrap_access_token"})
+		return ExitError(&ProtocolError{Status: resp.StatusCode, Msg: "the answer has no wrap_access_token"})
 	}
 	if c.Header {
 		fmt.Fprintf(g.Stdout, "WRAP access_token=%q\n", token)

@@ -31,10 +31,13 @@ type Cmd struct {
 	Audience         string        `help:"Audience tokens must carry." default:"${default_audience}" placeholder:"URL"`
 	Issuer           string        `help:"Issuer tokens must carry." default:"${default_issuer}" placeholder:"URL"`
 	ExitAfterRequest bool          `help:"Exit 0 after the first entitlement request has been answered."`
-	MaxLease         time.Duration `help:"Longest lease duration granted." default:"1h"`
+	MaxLease         time.Duration `help:"Longest lease duration granted." default:"${default_max_lease}"`
 	State            string        `help:"Keep leases in this database file, restored on start (default: in memory)." type:"path" placeholder:"FILE"`
 	ACS              string        `name:"acs" help:"Serve a WRAP v0.9 token issuer and the management API, configured by this namespace file (YAML or JSON)." type:"path" placeholder:"FILE"`
 }
+
+// DefaultMaxLease is the longest lease granted unless --max-lease says.
+const DefaultMaxLease = time.Hour
 
 // drainTimeout bounds how long a stopping server waits for requests in
 // flight.
