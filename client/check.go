@@ -12,11 +12,9 @@ import (
 // CheckCmd is `ses client`: one entitlement request, as a Batch task makes
 // it.
 type CheckCmd struct {
-	ConnFlags `embed:""`
-	App       string `help:"Application id to ask an entitlement for." required:"" placeholder:"APP"`
-	Token     string `help:"The token, or - for stdin (default: --token-file, else $AZ_BATCH_SOFTWARE_ENTITLEMENT_TOKEN)." placeholder:"TOKEN"`
-	TokenFile string `help:"Read the token from this file." type:"path" placeholder:"FILE"`
-	JSON      bool   `help:"Print the result as JSON."`
+	ConnFlags  `embed:""`
+	TokenFlags `embed:""`
+	JSON       bool `help:"Print the result as JSON."`
 }
 
 // checkResult is the --json form of the result.
@@ -32,7 +30,7 @@ type checkResult struct {
 
 // Run asks for the entitlement and exits 0 when entitled, 1 when denied.
 func (c *CheckCmd) Run(g *cli.Globals) error {
-	token, err := readToken(g, c.Token, c.TokenFile)
+	token, err := c.read(g)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"errors"
 	"os"
 	"strconv"
@@ -142,10 +143,46 @@ func ExitError(err error) error {
 	return cli.Usagef("%v", err)
 }
 
-// readToken reads the token from --token (- for stdin), --token-file or
-// the Batch variable.
-func readToken(g *cli.Globals, token, file string) (string, error) {
-	return g.ReadToken(token, file, EnvToken)
+// TokenFlags name the application and where the token comes from.
+type TokenFlags struct {
+	App       string `help:"Application id to ask an entitlement for." required:"" placeholder:"APP"`
+	Token     string `help:"The token, or - for stdin (default: --token-file, else $AZ_BATCH_SOFTWARE_ENTITLEMENT_TOKEN)." placeholder:"TOKEN"`
+	TokenFile string `help:"Read the token from this file." type:"path" placeholder:"FILE"`
+}
+
+// read reads the token from --token (- for stdin), --token-file or the
+// Batch variable.
+func (f *TokenFlags) read(g *cli.Globals) (string, error) {
+	return g.ReadToken(f.Token, f.TokenFile, EnvToken)
+}
+
+// LeaseFlags are what acquiring a lease takes.
+type LeaseFlags struct {
+	ConnFlags  `embed:""`
+	TokenFlags `embed:""`
+	Duration   string `help:"Lease duration, ISO 8601." default:"PT5M" placeholder:"DURATION"`
+}
+
+// acquire checks the flags, takes the lease and returns it with the client
+// and the duration.
+func (f *LeaseFlags) acquire(g *cli.Globals) (*Client, *Lease, time.Duration, error) {
+	d, err := parseDuration(f.Duration)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	token, err := f.read(g)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	cl, err := f.newClient(g, tool.LeaseAPIVersion)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	l, err := cl.Acquire(context.Background(), token, f.App, d)
+	if err != nil {
+		return nil, nil, 0, ExitError(err)
+	}
+	return cl, l, d, nil
 }
 
 func stampOr(t time.Time, none string) string {

@@ -75,7 +75,7 @@ type ServerCmd struct {
 // Run serves with `ses server`.
 func (c *ServerCmd) Run(g *cli.Globals) error {
 	s := server.Cmd{
-		URL: c.URL, Connection: c.Connection, Sign: orNone(c.Sign), Encrypt: orNone(c.Encrypt),
+		URL: c.URL, Connection: c.Connection, KeyFlags: cli.KeyFlags{Sign: orNone(c.Sign), Encrypt: orNone(c.Encrypt)},
 		Audience: c.Audience, Issuer: c.Issuer, ExitAfterRequest: c.ExitAfterRequest,
 		MaxLease: server.DefaultMaxLease,
 	}
@@ -94,7 +94,7 @@ type VerifyCmd struct {
 // 127.0.0.1, ::1) is trusted through the store's development PKI, as
 // `ses client --dev` does; any other must pass the Batch rules.
 func (c *VerifyCmd) Run(g *cli.Globals) error {
-	check := client.CheckCmd{App: c.App, Token: c.Token}
+	check := client.CheckCmd{TokenFlags: client.TokenFlags{App: c.App, Token: c.Token}}
 	check.URL, check.APIVersion = c.Server, c.APIVersion
 	check.Retries, check.Timeout = client.DefaultRetries, client.DefaultTimeout
 	if check.URL == "" {

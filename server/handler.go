@@ -276,19 +276,9 @@ func (h *Handler) entitlement(w http.ResponseWriter, r *http.Request, out *outco
 	now := h.cfg.Now()
 	var duration time.Duration
 	if v.Lease {
-		d, err := tool.ParseISODuration(req.Duration)
-		switch {
-		case req.Duration == "":
-			h.deny(w, out, http.StatusBadRequest, "duration-missing", "Missing duration from request body; denying entitlement request.")
-			return
-		case err != nil || d <= 0:
-			h.deny(w, out, http.StatusBadRequest, "duration-invalid", fmt.Sprintf("Duration %q is not a positive ISO 8601 duration such as PT5M; denying entitlement request.", req.Duration))
-			return
-		case d > h.cfg.MaxLease:
-			h.deny(w, out, http.StatusBadRequest, "duration-too-long", fmt.Sprintf("Duration %s is longer than the longest lease, %s; denying entitlement request.", req.Duration, tool.FormatISODuration(h.cfg.MaxLease)))
+		if duration, ok = h.duration(w, out, req.Duration); !ok {
 			return
 		}
-		duration = d
 	}
 	tok, err := h.check(req.Token, req.ApplicationID, peer(r), now)
 	if err != nil {
@@ -330,6 +320,23 @@ func (h *Handler) entitlement(w http.ResponseWriter, r *http.Request, out *outco
 	}
 }
 
+// duration checks a lease duration: ISO 8601, positive, at most MaxLease.
+// On failure it has answered 400.
+func (h *Handler) duration(w http.ResponseWriter, out *outcome, s string) (time.Duration, bool) {
+	d, err := tool.ParseISODuration(s)
+	switch {
+	case s == "":
+		h.deny(w, out, http.StatusBadRequest, "duration-missing", "Missing duration from request body; denying entitlement request.")
+	case err != nil || d <= 0:
+		h.deny(w, out, http.StatusBadRequest, "duration-invalid", fmt.Sprintf("Duration %q is not a positive ISO 8601 duration such as PT5M; denying entitlement request.", s))
+	case d > h.cfg.MaxLease:
+		h.deny(w, out, http.StatusBadRequest, "duration-too-long", fmt.Sprintf("Duration %s is longer than the longest lease, %s; denying entitlement request.", s, tool.FormatISODuration(h.cfg.MaxLease)))
+	default:
+		return d, true
+	}
+	return 0, false
+}
+
 // leaseVersion checks that a renewal or release uses the leasing version.
 func (h *Handler) leaseVersion(w http.ResponseWriter, r *http.Request, out *outcome) bool {
 	v, ok := h.apiVersion(w, r, out)
@@ -348,16 +355,8 @@ func (h *Handler) renew(w http.ResponseWriter, r *http.Request, id string, out *
 	if !ok {
 		return
 	}
-	d, err := tool.ParseISODuration(req.Duration)
-	switch {
-	case req.Duration == "":
-		h.deny(w, out, http.StatusBadRequest, "duration-missing", "Missing duration from request body; denying entitlement request.")
-		return
-	case err != nil || d <= 0:
-		h.deny(w, out, http.StatusBadRequest, "duration-invalid", fmt.Sprintf("Duration %q is not a positive ISO 8601 duration such as PT5M; denying entitlement request.", req.Duration))
-		return
-	case d > h.cfg.MaxLease:
-		h.deny(w, out, http.StatusBadRequest, "duration-too-long", fmt.Sprintf("Duration %s is longer than the longest lease, %s; denying entitlement request.", req.Duration, tool.FormatISODuration(h.cfg.MaxLease)))
+	d, ok := h.duration(w, out, req.Duration)
+	if !ok {
 		return
 	}
 	now := h.cfg.Now()

@@ -24,10 +24,9 @@ import (
 
 // Cmd is `ses server`.
 type Cmd struct {
-	URL              string        `help:"Where to listen: https://HOST:PORT (port 0 picks a free one)." default:"https://localhost:4443" placeholder:"URL"`
-	Connection       string        `help:"TLS certificate: a file, a thumbprint, or dev (the development TLS certificate)." default:"dev" placeholder:"CERT"`
-	Sign             string        `help:"Certificate tokens must be signed with (none: tokens must be unsigned)." default:"dev" placeholder:"CERT"`
-	Encrypt          string        `help:"Certificate tokens must be encrypted to (none: tokens must be unencrypted)." default:"dev" placeholder:"CERT"`
+	URL              string `help:"Where to listen: https://HOST:PORT (port 0 picks a free one)." default:"https://localhost:4443" placeholder:"URL"`
+	Connection       string `help:"TLS certificate: a file, a thumbprint, or dev (the development TLS certificate)." default:"dev" placeholder:"CERT"`
+	cli.KeyFlags     `embed:""`
 	Audience         string        `help:"Audience tokens must carry." default:"${default_audience}" placeholder:"URL"`
 	Issuer           string        `help:"Issuer tokens must carry." default:"${default_issuer}" placeholder:"URL"`
 	ExitAfterRequest bool          `help:"Exit 0 after the first entitlement request has been answered."`
@@ -57,15 +56,8 @@ func (c *Cmd) Run(g *cli.Globals) error {
 	if conn == nil {
 		return cli.Usagef("--connection none: the server needs a TLS certificate")
 	}
-	v := &tool.Verifier{Issuer: c.Issuer, Audience: c.Audience}
-	sign, err := g.LoadCert("--sign", c.Sign, tool.PurposeSigning, false)
+	v, sign, err := c.Verifier(g, c.Issuer, c.Audience)
 	if err != nil {
-		return err
-	}
-	if sign != nil {
-		v.Sign = sign.Certificate
-	}
-	if v.Decrypt, err = g.LoadCert("--encrypt", c.Encrypt, tool.PurposeEncryption, true); err != nil {
 		return err
 	}
 	if c.MaxLease <= 0 {

@@ -18,17 +18,16 @@ import (
 
 // Cmd is `ses verify`.
 type Cmd struct {
-	Token     string   `arg:"" optional:"" help:"The token, or - to read it from stdin (default: --token-file, else $AZ_BATCH_SOFTWARE_ENTITLEMENT_TOKEN)."`
-	TokenFile string   `help:"Read the token from this file." type:"path" placeholder:"FILE"`
-	Sign      string   `help:"Certificate tokens must be signed with, as the server uses it (none: unsigned)." default:"dev" placeholder:"CERT"`
-	Encrypt   string   `help:"Certificate tokens must be encrypted to, as the server uses it (none: unencrypted)." default:"dev" placeholder:"CERT"`
-	App       string   `help:"Check that the token entitles this application." placeholder:"APP"`
-	Address   string   `help:"Check that the token entitles this address." placeholder:"IP"`
-	Audience  string   `help:"Expected audience (default: ${default_audience})." placeholder:"URL"`
-	Issuer    string   `help:"Expected issuer (default: ${default_issuer})." placeholder:"URL"`
-	At        string   `help:"Judge the token as of this time (RFC 3339, yyyy-MM-ddTHH:mm, a date, or +2h/-1d from now)." placeholder:"TIME"`
-	Key       []string `help:"Simple Web Token: an HMAC-SHA256 key (base64); give the current and then the previous key." placeholder:"KEY"`
-	JSON      bool     `help:"Print the explanation as JSON."`
+	Token        string `arg:"" optional:"" help:"The token, or - to read it from stdin (default: --token-file, else $AZ_BATCH_SOFTWARE_ENTITLEMENT_TOKEN)."`
+	TokenFile    string `help:"Read the token from this file." type:"path" placeholder:"FILE"`
+	cli.KeyFlags `embed:""`
+	App          string   `help:"Check that the token entitles this application." placeholder:"APP"`
+	Address      string   `help:"Check that the token entitles this address." placeholder:"IP"`
+	Audience     string   `help:"Expected audience (default: ${default_audience})." placeholder:"URL"`
+	Issuer       string   `help:"Expected issuer (default: ${default_issuer})." placeholder:"URL"`
+	At           string   `help:"Judge the token as of this time (RFC 3339, yyyy-MM-ddTHH:mm, a date, or +2h/-1d from now)." placeholder:"TIME"`
+	Key          []string `help:"Simple Web Token: an HMAC-SHA256 key (base64); give the current and then the previous key." placeholder:"KEY"`
+	JSON         bool     `help:"Print the explanation as JSON."`
 }
 
 // tokenEnv is the variable a Batch task finds its token in.
@@ -55,15 +54,8 @@ func (c *Cmd) Run(g *cli.Globals) error {
 			return cli.Usagef("--address %q is not an IP address", c.Address)
 		}
 	}
-	v := &tool.Verifier{Issuer: c.Issuer, Audience: c.Audience}
-	sign, err := g.LoadCert("--sign", c.Sign, tool.PurposeSigning, false)
+	v, _, err := c.Verifier(g, c.Issuer, c.Audience)
 	if err != nil {
-		return err
-	}
-	if sign != nil {
-		v.Sign = sign.Certificate
-	}
-	if v.Decrypt, err = g.LoadCert("--encrypt", c.Encrypt, tool.PurposeEncryption, true); err != nil {
 		return err
 	}
 
