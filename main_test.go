@@ -36,7 +36,9 @@ func TestScripts(t *testing.T) {
 		Dir: "testdata",
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("SES_HOME", env.WorkDir+"/store")
-			return nil
+			interop, err := filepath.Abs("testdata/interop")
+			env.Setenv("INTEROP", interop)
+			return err
 		},
 		RequireExplicitExec: true,
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
