@@ -1,18 +1,24 @@
 // Command ses mints, serves, checks and explains Azure Batch software
 // entitlement tokens. See README.md.
+//
+// Run under the name sestest or sesclient (a link or a copy), it speaks the
+// reference tools' dialects instead.
 package main
 
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/alecthomas/kong"
+	kongcompletion "github.com/jotaen/kong-completion"
 	"github.com/seskit/ses/certs"
 	"github.com/seskit/ses/cli"
 	"github.com/seskit/ses/client"
+	"github.com/seskit/ses/compat"
 	"github.com/seskit/ses/server"
 	"github.com/seskit/ses/token"
 	"github.com/seskit/ses/tool"
@@ -32,39 +38,73 @@ type CLI struct {
 
 	Version kong.VersionFlag `help:"Print the version and exit."`
 
-	Token  token.Cmd  `cmd:"" help:"Mint an entitlement token."`
-	Verify verify.Cmd `cmd:"" help:"Explain offline why a token is or is not valid."`
-	Certs  certs.Cmd  `cmd:"" help:"Development PKI and certificates by thumbprint."`
-	Server server.Cmd `cmd:"" help:"Emulate the HTTPS entitlement endpoint."`
-	Client client.Cmd `cmd:"" help:"Ask a server for an entitlement, as a Batch task does."`
+	Token      token.Cmd                 `cmd:"" help:"Mint an entitlement token."`
+	Verify     verify.Cmd                `cmd:"" help:"Explain offline why a token is or is not valid."`
+	Certs      certs.Cmd                 `cmd:"" help:"Development PKI and certificates by thumbprint."`
+	Server     server.Cmd                `cmd:"" help:"Emulate the HTTPS entitlement endpoint."`
+	Client     client.Cmd                `cmd:"" help:"Ask a server for an entitlement, as a Batch task does."`
+	Links      LinksCmd                  `cmd:"" help:"Create sestest and sesclient links to this binary in a folder."`
+	Completion kongcompletion.Completion `cmd:"" help:"Print shell completion code: ses completion bash|zsh|fish."`
 }
 
-func main() { os.Exit(run(os.Args[1:])) }
+func main() { os.Exit(run(filepath.Base(os.Args[0]), os.Args[1:])) }
 
-// run parses args, runs the chosen command and returns the exit code.
-func run(args []string) (code int) {
-	const prog = "ses"
+// dialect maps the name the binary runs under to its dialect.
+func dialect(name string) string {
+	name = strings.ToLower(strings.TrimSuffix(strings.ToLower(name), ".exe"))
+	switch name {
+	case "sestest":
+		return "sestest"
+	case "sesclient", "sesclient.native":
+		return "sesclient"
+	}
+	return "ses"
+}
+
+// run parses args in the dialect of name, runs the command and returns the
+// exit code.
+func run(name string, args []string) int {
+	switch dialect(name) {
+	case "sestest":
+		var root compat.Sestest
+		return execute("sestest", &root, &root.Globals, args)
+	case "sesclient":
+		var root compat.Sesclient
+		return execute("sesclient", &root, &root.Globals, args)
+	}
 	var root CLI
-	root.Stdin, root.Stdout, root.Stderr = os.Stdin, os.Stdout, os.Stderr
-	root.Getenv, root.Now = os.Getenv, time.Now
+	return execute("ses", &root, &root.Globals, args)
+}
+
+// execute runs one kong root: usage errors exit 2, errors from commands exit
+// with their code, and both are reported as "prog: error: ..." with hints.
+func execute(prog string, root any, g *cli.Globals, args []string) (code int) {
+	g.Stdin, g.Stdout, g.Stderr = os.Stdin, os.Stdout, os.Stderr
+	g.Getenv, g.Now = os.Getenv, time.Now
 
 	exited := false
-	parser, err := kong.New(&root,
+	parser, err := kong.New(root,
 		kong.Name(prog),
-		kong.Description("ses: Azure Batch software entitlement tokens, emulator, client and certificates."),
+		kong.Description(prog+": Azure Batch software entitlement tokens, emulator, client and certificates."),
 		kong.UsageOnError(),
 		kong.Vars{
 			"version":             versionString(),
 			"default_audience":    tool.DefaultAudience,
 			"default_issuer":      tool.DefaultIssuer,
 			"default_api_version": tool.DefaultAPIVersion,
+			"default_max_lease":   server.DefaultMaxLease.String(),
+			"default_retries":     fmt.Sprint(client.DefaultRetries),
+			"default_timeout":     client.DefaultTimeout.String(),
 		},
 		kong.Exit(func(c int) { exited, code = true, c }),
-		kong.Bind(&root.Globals),
+		kong.Bind(g),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
 	)
 	if err != nil {
 		panic(err) // the CLI struct itself is wrong: a programming error
+	}
+	if prog == "ses" {
+		kongcompletion.Register(parser)
 	}
 	kctx, err := parser.Parse(args)
 	if exited {
@@ -74,14 +114,14 @@ func run(args []string) (code int) {
 		cli.Report(os.Stderr, prog, err)
 		return cli.ExitUsage
 	}
-	if root.LogLevel == "" {
+	if g.LogLevel == "" {
 		// The server's log is its output; other commands stay quiet.
-		root.LogLevel = "warn"
+		g.LogLevel = "warn"
 		if strings.HasPrefix(kctx.Command(), "server") {
-			root.LogLevel = "info"
+			g.LogLevel = "info"
 		}
 	}
-	closeLog, err := root.SetupLog()
+	closeLog, err := g.SetupLog()
 	if err != nil {
 		cli.Report(os.Stderr, prog, err)
 		return cli.CodeOf(err)

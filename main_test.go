@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,7 +24,9 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"ses": func() { os.Exit(run(os.Args[1:])) },
+		"ses":       func() { os.Exit(run("ses", os.Args[1:])) },
+		"sestest":   func() { os.Exit(run("sestest", os.Args[1:])) },
+		"sesclient": func() { os.Exit(run("sesclient", os.Args[1:])) },
 	})
 }
 
@@ -34,15 +37,18 @@ func TestScripts(t *testing.T) {
 		Dir: "testdata",
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("SES_HOME", env.WorkDir+"/store")
-			return nil
+			interop, err := filepath.Abs("testdata/interop")
+			env.Setenv("INTEROP", interop)
+			return err
 		},
 		RequireExplicitExec: true,
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
-			"exits":    exits,
-			"freeport": freeport,
-			"waitfor":  waitfor,
-			"https":    httpsCmd,
-			"jsonvar":  jsonvar,
+			"exits":     exits,
+			"freeport":  freeport,
+			"waitfor":   waitfor,
+			"serverurl": serverurl,
+			"https":     httpsCmd,
+			"jsonvar":   jsonvar,
 		},
 	})
 }
@@ -116,18 +122,49 @@ func waitfor(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Fatalf("%s did not come up", args[0])
 }
 
+// startedURL finds the URL in a server's "server started" log line, in the
+// console format or JSON.
+var startedURL = regexp.MustCompile(`server started.*\burl=(https://\S+)|"url":"(https://[^"]+)".*"message":"server started"`)
+
+// serverurl waits for a server started in the background with --log-file
+// FILE to log where it listens, sets VAR to that URL, and waits until it
+// answers, for at most a minute: the way to start one on a free port.
+//
+//	exec ses --log-file server.log server --url https://127.0.0.1:0 &server&
+//	serverurl URL server.log
+func serverurl(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: serverurl VAR LOGFILE")
+	}
+	for i := 0; i < 600; i++ {
+		data, _ := os.ReadFile(ts.MkAbs(args[1]))
+		if m := startedURL.FindStringSubmatch(string(data)); m != nil {
+			ts.Setenv(args[0], m[1]+m[2])
+			waitfor(ts, false, []string{m[1] + m[2]})
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	ts.Fatalf("no server started line in %s", args[1])
+}
+
 // httpsCmd sends a request trusting the development root and prints the
 // status code on the first line of stdout, then the body. After the URL
-// comes either a raw body, or name=value pairs sent as a JSON object, where
+// comes either a raw body (@FILE: the file's contents), or name=value pairs sent as a JSON object, where
 // a value @FILE is the file's trimmed contents:
 //
 //	https POST $URL/softwareEntitlements?api-version=V token=@tok.txt applicationId=contosoapp
+//
+// $AUTH, when set, is sent as the Authorization header (@FILE: the file's
+// trimmed contents).
 func httpsCmd(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) < 2 {
 		ts.Fatalf("usage: https METHOD URL [BODY | NAME=VALUE...]")
 	}
 	var body io.Reader
-	if rest := args[2:]; len(rest) == 1 && !strings.Contains(rest[0], "=") || len(rest) > 0 && strings.HasPrefix(rest[0], "{") {
+	if rest := args[2:]; len(rest) == 1 && strings.HasPrefix(rest[0], "@") {
+		body = strings.NewReader(ts.ReadFile(rest[0][1:]))
+	} else if len(rest) == 1 && !strings.Contains(rest[0], "=") || len(rest) > 0 && strings.HasPrefix(rest[0], "{") {
 		body = strings.NewReader(rest[0])
 	} else if len(rest) > 0 {
 		obj := map[string]string{}
@@ -144,6 +181,12 @@ func httpsCmd(ts *testscript.TestScript, neg bool, args []string) {
 	req, err := http.NewRequest(args[0], args[1], body)
 	ts.Check(err)
 	req.Header.Set("Content-Type", "application/json; odata=minimalmetadata")
+	if auth := ts.Getenv("AUTH"); auth != "" {
+		if strings.HasPrefix(auth, "@") {
+			auth = strings.TrimSpace(ts.ReadFile(auth[1:]))
+		}
+		req.Header.Set("Authorization", auth)
+	}
 	resp, err := devClient(ts).Do(req)
 	if err != nil {
 		if neg {

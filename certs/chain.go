@@ -1,9 +1,108 @@
 package certs
 
-import "github.com/seskit/ses/cli"
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net"
+	"text/tabwriter"
+	"time"
+
+	"github.com/seskit/ses/cli"
+	"github.com/seskit/ses/client"
+	"github.com/seskit/ses/tool"
+)
 
 // ChainCmd is `ses certs chain`.
-type ChainCmd struct{}
+type ChainCmd struct {
+	URL              string `arg:"" help:"The server, e.g. https://demo.westus.batch.azure.com."`
+	client.ConnFlags `embed:""`
+}
 
-// Run runs the command.
-func (c *ChainCmd) Run(g *cli.Globals) error { return cli.Usagef("ses certs chain: not built yet") }
+// Run connects, sends nothing but the handshake, and prints the chain the
+// server presents with the pins that match.
+func (c *ChainCmd) Run(g *cli.Globals) error {
+	c.ConnFlags.URL = c.URL
+	o, err := c.ConnFlags.Options(g)
+	if err != nil {
+		return err
+	}
+	u, err := client.ParseURL(c.URL)
+	if err != nil {
+		return cli.WithCode(cli.ExitUntrusted, err)
+	}
+	host, port := u.Hostname(), u.Port()
+	if port == "" {
+		port = "443"
+	}
+	// The handshake is made without verification so that the chain can be
+	// shown whatever it is; it is judged below, and nothing is sent.
+	dialer := &tls.Dialer{NetDialer: &net.Dialer{Timeout: 15 * time.Second},
+		Config: &tls.Config{ServerName: host, InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}}
+	ctx, cancel := context.WithTimeout(context.Background(), c.Timeout)
+	defer cancel()
+	conn, err := dialer.DialContext(ctx, "tcp", net.JoinHostPort(host, port))
+	if err != nil {
+		return cli.WithCode(cli.ExitUnreachable, fmt.Errorf("connecting to %s: %w", u.Host, err))
+	}
+	state := conn.(*tls.Conn).ConnectionState()
+	conn.Close()
+
+	pins := o.Pins
+	if pins == nil {
+		pins = tool.BuiltinPins()
+	}
+	pins = append(pins, o.ExtraPins...)
+	now := g.Now()
+	tw := tabwriter.NewWriter(g.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "chain presented by %s (%s)\n", u.Host, tls.VersionName(state.Version))
+	for i, cert := range state.PeerCertificates {
+		sum := sha256.Sum256(cert.Raw)
+		fmt.Fprintf(tw, "%d\t%s\n", i, cert.Subject.String())
+		fmt.Fprintf(tw, "\tsha-1\t%s\n", tool.ThumbprintOf(cert))
+		fmt.Fprintf(tw, "\tsha-256\t%X\n", sum)
+		fmt.Fprintf(tw, "\tissuer\t%s\n", cert.Issuer.String())
+		fmt.Fprintf(tw, "\tvalid\t%s to %s\n", cert.NotBefore.UTC().Format(time.RFC3339), cert.NotAfter.UTC().Format(time.RFC3339))
+		for j := range pins {
+			if pins[j].Matches(cert, host, now) {
+				fmt.Fprintf(tw, "\tpinned\t%s\n", pins[j].Name)
+			}
+		}
+	}
+	tw.Flush()
+
+	// Judge the chain as the client would.
+	cfg, err := client.TLSConfig(host, o)
+	if err != nil {
+		return err
+	}
+	roots := cfg.RootCAs
+	if _, ok := tool.AllowedHost(host, o.AllowHosts); !ok {
+		fmt.Fprintf(g.Stdout, "\nresult: %s is not a Batch account host; the client would refuse it before connecting\n", host)
+		return &cli.Error{Code: cli.ExitUntrusted, Err: fmt.Errorf("host %s is not allowed", host)}
+	}
+	chains, err := verifyChain(state, host, roots)
+	if err != nil {
+		fmt.Fprintf(g.Stdout, "\nresult: the chain does not verify: %v\n", err)
+		return &cli.Error{Code: cli.ExitUntrusted, Err: err}
+	}
+	if _, err := tool.CheckPins(chains, host, pins, now); err != nil {
+		fmt.Fprintf(g.Stdout, "\nresult: %v\n", err)
+		return &cli.Error{Code: cli.ExitUntrusted, Err: err}
+	}
+	fmt.Fprintf(g.Stdout, "\nresult: trusted: the chain verifies and contains a pinned certificate\n")
+	return nil
+}
+
+func verifyChain(state tls.ConnectionState, host string, roots *x509.CertPool) ([][]*x509.Certificate, error) {
+	if len(state.PeerCertificates) == 0 {
+		return nil, fmt.Errorf("the server presented no certificate")
+	}
+	inters := x509.NewCertPool()
+	for _, c := range state.PeerCertificates[1:] {
+		inters.AddCert(c)
+	}
+	return state.PeerCertificates[0].Verify(x509.VerifyOptions{DNSName: host, Roots: roots, Intermediates: inters})
+}

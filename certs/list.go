@@ -2,6 +2,7 @@ package certs
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -14,6 +15,9 @@ import (
 // ListCmd is `ses certs list`.
 type ListCmd struct {
 	Show string `help:"Which certificates: nonexpired, forsigning, forencrypting, forserverauth, expired, all." enum:"nonexpired,forsigning,forencrypting,forserverauth,expired,all" default:"nonexpired"`
+	// Extra adds the reference tool's columns: subjectname (the full
+	// subject) and friendlyname (the file's name in the store).
+	Extra []string `kong:"-"`
 }
 
 // Run lists the store's certificates.
@@ -28,7 +32,11 @@ func (c *ListCmd) Run(g *cli.Globals) error {
 	}
 	now := g.Now()
 	tw := tabwriter.NewWriter(g.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "THUMBPRINT\tSUBJECT\tUSAGES\tNOT AFTER\tKEY\tFILE")
+	header := "THUMBPRINT\tSUBJECT\tUSAGES\tNOT AFTER\tKEY\tFILE"
+	for _, col := range c.Extra {
+		header += "\t" + strings.ToUpper(col)
+	}
+	fmt.Fprintln(tw, header)
 	for _, e := range entries {
 		if e.Err != nil {
 			fmt.Fprintf(g.Stderr, "ses: warning: %v\n", e.Err)
@@ -42,8 +50,17 @@ func (c *ListCmd) Run(g *cli.Globals) error {
 		if e.Key != nil {
 			key = "yes"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Thumbprint(), cert.Subject.CommonName,
+		row := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s", e.Thumbprint(), cert.Subject.CommonName,
 			strings.Join(tool.Usages(cert), ","), cert.NotAfter.UTC().Format("2006-01-02"), key, e.File)
+		for _, col := range c.Extra {
+			switch strings.ToLower(col) {
+			case "subjectname":
+				row += "\t" + cert.Subject.String()
+			case "friendlyname":
+				row += "\t" + strings.TrimSuffix(filepath.Base(e.File), filepath.Ext(e.File))
+			}
+		}
+		fmt.Fprintln(tw, row)
 	}
 	return tw.Flush()
 }

@@ -118,3 +118,27 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 	}
 	return nil
 }
+
+// KeyFlags are the certificates a token is checked with, as `ses server`
+// and `ses verify` take them.
+type KeyFlags struct {
+	Sign    string `help:"Certificate tokens must be signed with: a file, a thumbprint, dev, or none (tokens must be unsigned)." default:"dev" placeholder:"CERT"`
+	Encrypt string `help:"Certificate tokens must be encrypted to: a file, a thumbprint, dev, or none (tokens must be unencrypted)." default:"dev" placeholder:"CERT"`
+}
+
+// Verifier loads the certificates and returns the verifier, and the signing
+// credential (nil with --sign none) for display.
+func (f *KeyFlags) Verifier(g *Globals, issuer, audience string) (*tool.Verifier, *tool.Credential, error) {
+	v := &tool.Verifier{Issuer: issuer, Audience: audience}
+	sign, err := g.LoadCert("--sign", f.Sign, tool.PurposeSigning, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	if sign != nil {
+		v.Sign = sign.Certificate
+	}
+	if v.Decrypt, err = g.LoadCert("--encrypt", f.Encrypt, tool.PurposeEncryption, true); err != nil {
+		return nil, nil, err
+	}
+	return v, sign, nil
+}

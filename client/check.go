@@ -12,11 +12,9 @@ import (
 // CheckCmd is `ses client`: one entitlement request, as a Batch task makes
 // it.
 type CheckCmd struct {
-	ConnFlags `embed:""`
-	App       string `help:"Application id to ask an entitlement for." required:"" placeholder:"APP"`
-	Token     string `help:"The token, or - for stdin (default: --token-file, else $AZ_BATCH_SOFTWARE_ENTITLEMENT_TOKEN)." placeholder:"TOKEN"`
-	TokenFile string `help:"Read the token from this file." type:"path" placeholder:"FILE"`
-	JSON      bool   `help:"Print the result as JSON."`
+	ConnFlags  `embed:""`
+	TokenFlags `embed:""`
+	JSON       bool `help:"Print the result as JSON."`
 }
 
 // checkResult is the --json form of the result.
@@ -32,7 +30,7 @@ type checkResult struct {
 
 // Run asks for the entitlement and exits 0 when entitled, 1 when denied.
 func (c *CheckCmd) Run(g *cli.Globals) error {
-	token, err := readToken(g, c.Token, c.TokenFile)
+	token, err := c.read(g)
 	if err != nil {
 		return err
 	}
@@ -52,7 +50,7 @@ func (c *CheckCmd) Run(g *cli.Globals) error {
 	case errors.As(err, &denied):
 		res.Error, res.Code = denied.Message, denied.Code
 	default:
-		return asCLI(err)
+		return ExitError(err)
 	}
 	if c.JSON {
 		if err := json.NewEncoder(g.Stdout).Encode(res); err != nil {
@@ -71,7 +69,7 @@ func (c *CheckCmd) Run(g *cli.Globals) error {
 		fmt.Fprintf(g.Stdout, "denied %s: %s\n", c.App, denied.Message)
 	}
 	if err != nil {
-		return asCLI(err)
+		return ExitError(err)
 	}
 	return nil
 }

@@ -19,6 +19,12 @@ import (
 	"github.com/seskit/ses/tool"
 )
 
+// The defaults of Options.
+const (
+	DefaultRetries = 5
+	DefaultTimeout = 60 * time.Second
+)
+
 // maxResponse caps the response bodies read.
 const maxResponse = 64 << 10
 
@@ -40,9 +46,9 @@ type Options struct {
 	// APIVersion defaults to tool.DefaultAPIVersion.
 	APIVersion string
 	// Retries is how many times a retryable failure is tried again
-	// (default 5; negative means none).
+	// (0: DefaultRetries; negative means none).
 	Retries int
-	// Timeout bounds a whole call, retries included (default 60s).
+	// Timeout bounds a whole call, retries included (0: DefaultTimeout).
 	Timeout time.Duration
 	// ConnectTimeout bounds each connection attempt (default 30s).
 	ConnectTimeout time.Duration
@@ -71,12 +77,12 @@ func New(o Options) (*Client, error) {
 		o.APIVersion = tool.DefaultAPIVersion
 	}
 	if o.Retries == 0 {
-		o.Retries = 5
+		o.Retries = DefaultRetries
 	} else if o.Retries < 0 {
 		o.Retries = 0
 	}
 	if o.Timeout <= 0 {
-		o.Timeout = 60 * time.Second
+		o.Timeout = DefaultTimeout
 	}
 	if o.ConnectTimeout <= 0 {
 		o.ConnectTimeout = 30 * time.Second

@@ -11,42 +11,28 @@ import (
 	"time"
 
 	"github.com/seskit/ses/cli"
-	"github.com/seskit/ses/tool"
 )
 
 // ExecCmd is `ses client exec`: run a program while holding a lease.
 type ExecCmd struct {
-	ConnFlags `embed:""`
-	App       string        `help:"Application id to lease an entitlement for." required:"" placeholder:"APP"`
-	Token     string        `help:"The token, or - for stdin (default: --token-file, else $AZ_BATCH_SOFTWARE_ENTITLEMENT_TOKEN)." placeholder:"TOKEN"`
-	TokenFile string        `help:"Read the token from this file." type:"path" placeholder:"FILE"`
-	Duration  string        `help:"Lease duration, ISO 8601; the lease is renewed when half of it has passed." default:"PT5M" placeholder:"DURATION"`
-	Grace     time.Duration `help:"After a refused renewal, how long the program has to stop after SIGTERM before SIGKILL." default:"10s"`
-	Command   []string      `arg:"" passthrough:"" help:"The program and its arguments, after --." placeholder:"PROGRAM"`
+	LeaseFlags `embed:""`
+	Grace      time.Duration `help:"After a refused renewal, how long the program has to stop after SIGTERM before SIGKILL." default:"10s"`
+	Command    []string      `arg:"" passthrough:"" help:"The program and its arguments, after --; the lease is renewed when half of it has passed." placeholder:"PROGRAM"`
 }
 
 // Run acquires a lease, runs the program, keeps the lease renewed, releases
 // it when the program ends and exits with the program's code. A refused
 // renewal stops the program and exits 1.
 func (c *ExecCmd) Run(g *cli.Globals) error {
+	if len(c.Command) > 0 && c.Command[0] == "--" {
+		c.Command = c.Command[1:]
+	}
 	if len(c.Command) == 0 {
 		return cli.Usagef("no program to run").Hint("ses client exec --app APP -- PROGRAM ARGS...")
 	}
-	d, err := parseDuration(c.Duration)
+	cl, lease, d, err := c.acquire(g)
 	if err != nil {
 		return err
-	}
-	token, err := readToken(g, c.Token, c.TokenFile)
-	if err != nil {
-		return err
-	}
-	cl, err := c.newClient(g, tool.LeaseAPIVersion)
-	if err != nil {
-		return err
-	}
-	lease, err := cl.Acquire(context.Background(), token, c.App, d)
-	if err != nil {
-		return asCLI(err)
 	}
 	g.Log.Info().Str("id", lease.ID).Time("expiry", lease.Expiry).Msg("lease acquired")
 	release := func() {

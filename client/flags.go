@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"errors"
 	"os"
 	"strconv"
@@ -27,13 +28,13 @@ type ConnFlags struct {
 	Pins       string        `help:"Replace the built-in pins with this JSON file." type:"path" placeholder:"FILE"`
 	Pin        []string      `help:"Also pin this certificate: SHA-1 or SHA-256 thumbprint, optionally =COMMON NAME (repeatable)." placeholder:"THUMBPRINT[=CN]"`
 	Dev        bool          `help:"Trust the store's development root, pin its intermediate, allow localhost."`
-	Retries    int           `help:"Retries of connection failures, timeouts, 429 and 5xx." default:"5"`
-	Timeout    time.Duration `help:"Bound on the whole call, retries included." default:"60s"`
+	Retries    int           `help:"Retries of connection failures, timeouts, 429 and 5xx." default:"${default_retries}"`
+	Timeout    time.Duration `help:"Bound on the whole call, retries included." default:"${default_timeout}"`
 	APIVersion string        `help:"api-version to ask with." default:"${default_api_version}" placeholder:"VERSION"`
 }
 
-// options turns the flags into client Options.
-func (f *ConnFlags) options(g *cli.Globals) (Options, error) {
+// Options turns the flags into client Options.
+func (f *ConnFlags) Options(g *cli.Globals) (Options, error) {
 	o := Options{
 		URL:        f.URL,
 		AllowHosts: cli.List(f.AllowHost),
@@ -98,7 +99,7 @@ func (f *ConnFlags) options(g *cli.Globals) (Options, error) {
 
 // newClient builds the client, mapping a refused URL to exit 3.
 func (f *ConnFlags) newClient(g *cli.Globals, apiVersion string) (*Client, error) {
-	o, err := f.options(g)
+	o, err := f.Options(g)
 	if err != nil {
 		return nil, err
 	}
@@ -107,13 +108,14 @@ func (f *ConnFlags) newClient(g *cli.Globals, apiVersion string) (*Client, error
 	}
 	c, err := New(o)
 	if err != nil {
-		return nil, asCLI(err)
+		return nil, ExitError(err)
 	}
 	return c, nil
 }
 
-// asCLI gives a client error its exit code and a hint.
-func asCLI(err error) error {
+// ExitError gives an error of this package its exit code (DESIGN §6) and a
+// hint, for the commands built on the client.
+func ExitError(err error) error {
 	var (
 		denied      *DeniedError
 		untrusted   *UntrustedError
@@ -141,10 +143,46 @@ func asCLI(err error) error {
 	return cli.Usagef("%v", err)
 }
 
-// readToken reads the token from --token (- for stdin), --token-file or
-// the Batch variable.
-func readToken(g *cli.Globals, token, file string) (string, error) {
-	return g.ReadToken(token, file, EnvToken)
+// TokenFlags name the application and where the token comes from.
+type TokenFlags struct {
+	App       string `help:"Application id to ask an entitlement for." required:"" placeholder:"APP"`
+	Token     string `help:"The token, or - for stdin (default: --token-file, else $AZ_BATCH_SOFTWARE_ENTITLEMENT_TOKEN)." placeholder:"TOKEN"`
+	TokenFile string `help:"Read the token from this file." type:"path" placeholder:"FILE"`
+}
+
+// read reads the token from --token (- for stdin), --token-file or the
+// Batch variable.
+func (f *TokenFlags) read(g *cli.Globals) (string, error) {
+	return g.ReadToken(f.Token, f.TokenFile, EnvToken)
+}
+
+// LeaseFlags are what acquiring a lease takes.
+type LeaseFlags struct {
+	ConnFlags  `embed:""`
+	TokenFlags `embed:""`
+	Duration   string `help:"Lease duration, ISO 8601." default:"PT5M" placeholder:"DURATION"`
+}
+
+// acquire checks the flags, takes the lease and returns it with the client
+// and the duration.
+func (f *LeaseFlags) acquire(g *cli.Globals) (*Client, *Lease, time.Duration, error) {
+	d, err := parseDuration(f.Duration)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	token, err := f.read(g)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	cl, err := f.newClient(g, tool.LeaseAPIVersion)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	l, err := cl.Acquire(context.Background(), token, f.App, d)
+	if err != nil {
+		return nil, nil, 0, ExitError(err)
+	}
+	return cl, l, d, nil
 }
 
 func stampOr(t time.Time, none string) string {

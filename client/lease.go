@@ -1,7 +1,6 @@
 package client
 
 import (
-	"context"
 	"fmt"
 	"time"
 
@@ -11,30 +10,14 @@ import (
 
 // LeaseCmd is `ses client lease`.
 type LeaseCmd struct {
-	ConnFlags `embed:""`
-	App       string `help:"Application id to lease an entitlement for." required:"" placeholder:"APP"`
-	Token     string `help:"The token, or - for stdin (default: --token-file, else $AZ_BATCH_SOFTWARE_ENTITLEMENT_TOKEN)." placeholder:"TOKEN"`
-	TokenFile string `help:"Read the token from this file." type:"path" placeholder:"FILE"`
-	Duration  string `help:"Lease duration, ISO 8601." default:"PT5M" placeholder:"DURATION"`
+	LeaseFlags `embed:""`
 }
 
 // Run acquires a lease and prints its id and expiry.
 func (c *LeaseCmd) Run(g *cli.Globals) error {
-	d, err := parseDuration(c.Duration)
+	_, l, _, err := c.acquire(g)
 	if err != nil {
 		return err
-	}
-	token, err := readToken(g, c.Token, c.TokenFile)
-	if err != nil {
-		return err
-	}
-	cl, err := c.newClient(g, tool.LeaseAPIVersion)
-	if err != nil {
-		return err
-	}
-	l, err := cl.Acquire(context.Background(), token, c.App, d)
-	if err != nil {
-		return asCLI(err)
 	}
 	fmt.Fprintf(g.Stdout, "%s %s\n", l.ID, stampOr(l.Expiry, ""))
 	return nil

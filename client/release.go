@@ -20,7 +20,7 @@ func (c *ReleaseCmd) Run(g *cli.Globals) error {
 		return err
 	}
 	if err := cl.Release(context.Background(), c.ID); err != nil {
-		return asCLI(err)
+		return ExitError(err)
 	}
 	return nil
 }

@@ -27,7 +27,7 @@ func (c *RenewCmd) Run(g *cli.Globals) error {
 	}
 	expiry, err := cl.Renew(context.Background(), c.ID, d)
 	if err != nil {
-		return asCLI(err)
+		return ExitError(err)
 	}
 	fmt.Fprintf(g.Stdout, "%s %s\n", c.ID, stampOr(expiry, ""))
 	return nil

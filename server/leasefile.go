@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
 	"time"
@@ -33,7 +34,10 @@ type leaseRecord struct {
 func openLeaseFile(path string) (*leaseFile, []*lease, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
 	if err != nil {
-		return nil, nil, fmt.Errorf("opening the lease file %s: %w (is another server using it?)", path, err)
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, nil, fmt.Errorf("%s is locked: another server is using it", path)
+		}
+		return nil, nil, fmt.Errorf("opening %s: %w", path, err)
 	}
 	var leases []*lease
 	err = db.Update(func(tx *bolt.Tx) error {
@@ -52,7 +56,7 @@ func openLeaseFile(path string) (*leaseFile, []*lease, error) {
 	})
 	if err != nil {
 		db.Close()
-		return nil, nil, fmt.Errorf("reading the lease file %s: %w", path, err)
+		return nil, nil, fmt.Errorf("reading %s: %w", path, err)
 	}
 	return &leaseFile{db: db}, leases, nil
 }

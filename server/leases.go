@@ -18,7 +18,7 @@ import (
 // status page and the management API show it.
 type Lease struct {
 	ID          string    `json:"id"`
-	Application string    `json:"application"`
+	Application string    `json:"app"`
 	Remote      string    `json:"remote"`
 	Expiry      time.Time `json:"expiry"`
 	Released    bool      `json:"released,omitempty"`

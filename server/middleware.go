@@ -103,7 +103,7 @@ type decision struct {
 	Method     string    `json:"method"`
 	Path       string    `json:"path"`
 	APIVersion string    `json:"apiVersion"`
-	App        string    `json:"application"`
+	App        string    `json:"app"`
 	Remote     string    `json:"remote"`
 	Status     int       `json:"status"`
 	Decision   string    `json:"decision"`

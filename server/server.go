@@ -20,21 +20,25 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/seskit/ses/cli"
+	"github.com/seskit/ses/server/acs"
 	"github.com/seskit/ses/tool"
 )
 
 // Cmd is `ses server`.
 type Cmd struct {
-	URL              string        `help:"Where to listen: https://HOST:PORT (port 0 picks a free one)." default:"https://localhost:4443" placeholder:"URL"`
-	Connection       string        `help:"TLS certificate: a file, a thumbprint, or dev (the development TLS certificate)." default:"dev" placeholder:"CERT"`
-	Sign             string        `help:"Certificate tokens must be signed with (none: tokens must be unsigned)." default:"dev" placeholder:"CERT"`
-	Encrypt          string        `help:"Certificate tokens must be encrypted to (none: tokens must be unencrypted)." default:"dev" placeholder:"CERT"`
+	URL              string `help:"Where to listen: https://HOST:PORT (port 0 picks a free one)." default:"https://localhost:4443" placeholder:"URL"`
+	Connection       string `help:"TLS certificate: a file, a thumbprint, or dev (the development TLS certificate)." default:"dev" placeholder:"CERT"`
+	cli.KeyFlags     `embed:""`
 	Audience         string        `help:"Audience tokens must carry." default:"${default_audience}" placeholder:"URL"`
 	Issuer           string        `help:"Issuer tokens must carry." default:"${default_issuer}" placeholder:"URL"`
 	ExitAfterRequest bool          `help:"Exit 0 after the first entitlement request has been answered."`
-	MaxLease         time.Duration `help:"Longest lease duration granted." default:"1h"`
+	MaxLease         time.Duration `help:"Longest lease duration granted." default:"${default_max_lease}"`
 	State            string        `help:"Keep leases in this database file, restored on start (default: in memory)." type:"path" placeholder:"FILE"`
+	ACS              string        `name:"acs" help:"Serve a WRAP v0.9 token issuer and the management API, configured by this namespace file (YAML or JSON)." type:"path" placeholder:"FILE"`
 }
+
+// DefaultMaxLease is the longest lease granted unless --max-lease says.
+const DefaultMaxLease = time.Hour
 
 // drainTimeout bounds how long a stopping server waits for requests in
 // flight.
@@ -54,24 +58,23 @@ func (c *Cmd) Run(g *cli.Globals) error {
 	if conn == nil {
 		return cli.Usagef("--connection none: the server needs a TLS certificate")
 	}
-	v := &tool.Verifier{Issuer: c.Issuer, Audience: c.Audience}
-	sign, err := g.LoadCert("--sign", c.Sign, tool.PurposeSigning, false)
+	v, sign, err := c.Verifier(g, c.Issuer, c.Audience)
 	if err != nil {
-		return err
-	}
-	if sign != nil {
-		v.Sign = sign.Certificate
-	}
-	if v.Decrypt, err = g.LoadCert("--encrypt", c.Encrypt, tool.PurposeEncryption, true); err != nil {
 		return err
 	}
 	if c.MaxLease <= 0 {
 		return cli.Usagef("--max-lease %s: want a positive duration", c.MaxLease)
 	}
+	var ns *acs.Namespace
+	if c.ACS != "" {
+		if ns, err = acs.Load(c.ACS); err != nil {
+			return cli.Usagef("--acs: %v", err)
+		}
+	}
 	leases := NewLeases()
 	if c.State != "" {
 		if leases, err = OpenLeases(c.State); err != nil {
-			return cli.Usagef("--state %s: %v", c.State, err).Hint("name another file with --state, or leave it out to keep leases in memory")
+			return cli.Usagef("--state: %v", err).Hint("name another file with --state, or leave it out to keep leases in memory")
 		}
 	}
 	defer leases.Close()
@@ -95,6 +98,10 @@ func (c *Cmd) Run(g *cli.Globals) error {
 			{"max lease", c.MaxLease.String()}, {"state", orMemory(c.State)},
 		},
 	}
+	if ns != nil {
+		cfg.Auth = ns
+		cfg.Settings = append(cfg.Settings, [2]string{"WRAP issuer", u.String() + "/WRAPv0.9/"}, [2]string{"admin audience", cfg.AdminAudience})
+	}
 	if c.ExitAfterRequest {
 		cfg.Entitled = stop
 	}
@@ -112,7 +119,7 @@ func (c *Cmd) Run(g *cli.Globals) error {
 	g.Log.Info().Str("url", u.String()).Str("tls", conn.Thumbprint().String()).
 		Str("sign", thumbOrNone(sign)).Str("encrypt", thumbOrNone(v.Decrypt)).
 		Str("issuer", c.Issuer).Str("audience", c.Audience).Str("max_lease", c.MaxLease.String()).
-		Str("state", orMemory(c.State)).Str("version", cfg.Version).Msg("server started")
+		Str("state", orMemory(c.State)).Str("acs", c.ACS).Str("version", cfg.Version).Msg("server started")
 
 	errs := make(chan error, len(listeners))
 	for _, l := range listeners {

@@ -50,6 +50,12 @@ var devFiles = struct{ root, intermediate, tls, signing, encryption string }{
 
 func (s *Store) devDir() string { return filepath.Join(s.Dir, "dev") }
 
+// HasDev reports whether the development PKI exists, without making it.
+func (s *Store) HasDev() bool {
+	_, err := os.Stat(s.devDir())
+	return err == nil
+}
+
 // Dev returns the development PKI, creating it on first need.
 func (s *Store) Dev() (*DevPKI, error) {
 	pki, _, err := s.CreateDev(nil, false)

@@ -18,17 +18,16 @@ import (
 
 // Cmd is `ses verify`.
 type Cmd struct {
-	Token     string   `arg:"" optional:"" help:"The token, or - to read it from stdin (default: --token-file, else $AZ_BATCH_SOFTWARE_ENTITLEMENT_TOKEN)."`
-	TokenFile string   `help:"Read the token from this file." type:"path" placeholder:"FILE"`
-	Sign      string   `help:"Certificate tokens must be signed with, as the server uses it (none: unsigned)." default:"dev" placeholder:"CERT"`
-	Encrypt   string   `help:"Certificate tokens must be encrypted to, as the server uses it (none: unencrypted)." default:"dev" placeholder:"CERT"`
-	App       string   `help:"Check that the token entitles this application." placeholder:"APP"`
-	Address   string   `help:"Check that the token entitles this address." placeholder:"IP"`
-	Audience  string   `help:"Expected audience (default: ${default_audience})." placeholder:"URL"`
-	Issuer    string   `help:"Expected issuer (default: ${default_issuer})." placeholder:"URL"`
-	At        string   `help:"Judge the token as of this time (RFC 3339, yyyy-MM-ddTHH:mm, a date, or +2h/-1d from now)." placeholder:"TIME"`
-	Key       []string `help:"Simple Web Token: an HMAC-SHA256 key (base64); give the current and then the previous key." placeholder:"KEY"`
-	JSON      bool     `help:"Print the explanation as JSON."`
+	Token        string `arg:"" optional:"" help:"The token, or - to read it from stdin (default: --token-file, else $AZ_BATCH_SOFTWARE_ENTITLEMENT_TOKEN)."`
+	TokenFile    string `help:"Read the token from this file." type:"path" placeholder:"FILE"`
+	cli.KeyFlags `embed:""`
+	App          string   `help:"Check that the token entitles this application." placeholder:"APP"`
+	Address      string   `help:"Check that the token entitles this address." placeholder:"IP"`
+	Audience     string   `help:"Expected audience (default: ${default_audience})." placeholder:"URL"`
+	Issuer       string   `help:"Expected issuer (default: ${default_issuer})." placeholder:"URL"`
+	At           string   `help:"Judge the token as of this time (RFC 3339, yyyy-MM-ddTHH:mm, a date, or +2h/-1d from now)." placeholder:"TIME"`
+	Key          []string `help:"Simple Web Token: an HMAC-SHA256 key (base64); give the current and then the previous key." placeholder:"KEY"`
+	JSON         bool     `help:"Print the explanation as JSON."`
 }
 
 // tokenEnv is the variable a Batch task finds its token in.
@@ -46,21 +45,17 @@ func (c *Cmd) Run(g *cli.Globals) error {
 			return err
 		}
 	}
+	if tool.IsSWT(raw) {
+		return c.explainSWT(g, raw, at)
+	}
 	req := tool.Request{Now: at, Application: strings.TrimSpace(c.App)}
 	if c.Address != "" {
 		if req.Address, err = netip.ParseAddr(strings.TrimSpace(c.Address)); err != nil {
 			return cli.Usagef("--address %q is not an IP address", c.Address)
 		}
 	}
-	v := &tool.Verifier{Issuer: c.Issuer, Audience: c.Audience}
-	sign, err := g.LoadCert("--sign", c.Sign, tool.PurposeSigning, false)
+	v, _, err := c.Verifier(g, c.Issuer, c.Audience)
 	if err != nil {
-		return err
-	}
-	if sign != nil {
-		v.Sign = sign.Certificate
-	}
-	if v.Decrypt, err = g.LoadCert("--encrypt", c.Encrypt, tool.PurposeEncryption, true); err != nil {
 		return err
 	}
 
@@ -120,6 +115,12 @@ func writeText(w io.Writer, rep *tool.Report, at time.Time) error {
 			fmt.Fprintf(tw, "  %s\t%s\n", row[0], row[1])
 		}
 	}
+	writeChecks(tw, rep, at)
+	return tw.Flush()
+}
+
+// writeChecks prints every check with pass or FAIL, then the verdict.
+func writeChecks(tw *tabwriter.Writer, rep *tool.Report, at time.Time) {
 	fmt.Fprintf(tw, "\nchecks\n")
 	for _, ch := range rep.Checks {
 		if ch.Err == nil {
@@ -128,12 +129,11 @@ func writeText(w io.Writer, rep *tool.Report, at time.Time) error {
 			fmt.Fprintf(tw, "  FAIL\t%s\t%s: %s\n", ch.Name, ch.Err.Reason, ch.Err.Msg)
 		}
 	}
-	if err := rep.Err(); err != nil {
-		fmt.Fprintf(tw, "\nresult\tinvalid as of %s\n", at.UTC().Format(time.RFC3339))
-	} else {
-		fmt.Fprintf(tw, "\nresult\tvalid as of %s\n", at.UTC().Format(time.RFC3339))
+	verdict := "valid"
+	if rep.Err() != nil {
+		verdict = "invalid"
 	}
-	return tw.Flush()
+	fmt.Fprintf(tw, "\nresult\t%s as of %s\n", verdict, at.UTC().Format(time.RFC3339))
 }
 
 // claimRows lists the claims for display, times in RFC 3339 with how far
@@ -234,17 +234,24 @@ type jsonCheck struct {
 	Message string      `json:"message,omitempty"`
 }
 
-func writeJSON(w io.Writer, rep *tool.Report, at time.Time) error {
-	out := jsonReport{Valid: rep.Err() == nil, At: at.UTC(), Checks: []jsonCheck{}}
+func checksJSON(rep *tool.Report) []jsonCheck {
+	out := []jsonCheck{}
 	for _, ch := range rep.Checks {
 		jc := jsonCheck{Name: ch.Name, Passed: ch.Err == nil, Detail: ch.Detail}
 		if ch.Err != nil {
 			jc.Reason, jc.Message = ch.Err.Reason, ch.Err.Msg
-			if out.Reason == "" {
-				out.Reason = ch.Err.Reason
-			}
 		}
-		out.Checks = append(out.Checks, jc)
+		out = append(out, jc)
+	}
+	return out
+}
+
+func writeJSON(w io.Writer, rep *tool.Report, at time.Time) error {
+	out := jsonReport{Valid: rep.Err() == nil, At: at.UTC(), Checks: checksJSON(rep)}
+	for _, ch := range out.Checks {
+		if !ch.Passed && out.Reason == "" {
+			out.Reason = ch.Reason
+		}
 	}
 	if t := rep.Token; t != nil {
 		tp := func(t time.Time) *time.Time {

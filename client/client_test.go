@@ -1,0 +1,350 @@
+package client
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/seskit/ses/tool"
+)
+
+const testHost = "acct.westus.batch.azure.com"
+
+type testCert struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+}
+
+// issueCert makes an ECDSA certificate (fast to generate) signed by parent,
+// or self-signed.
+func issueCert(t *testing.T, cn string, parent *testCert, isCA bool, host string, notAfter time.Time) *testCert {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
+	tmpl := &x509.Certificate{
+		SerialNumber: serial, Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-2 * time.Hour), NotAfter: notAfter,
+		BasicConstraintsValid: true, IsCA: isCA,
+	}
+	if isCA {
+		tmpl.KeyUsage = x509.KeyUsageCertSign
+	} else {
+		tmpl.KeyUsage = x509.KeyUsageDigitalSignature
+		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+		tmpl.DNSNames = []string{host}
+	}
+	signer, signerCert := key, tmpl
+	if parent != nil {
+		signer, signerCert = parent.key, parent.cert
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, signerCert, &key.PublicKey, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := x509.ParseCertificate(der)
+	return &testCert{cert: c, key: key}
+}
+
+// pki is a root, an intermediate and a leaf for testHost.
+type pki struct{ root, inter, leaf *testCert }
+
+func newPKI(t *testing.T) pki {
+	later := time.Now().Add(24 * time.Hour)
+	root := issueCert(t, "test root", nil, true, "", later)
+	inter := issueCert(t, "test intermediate", root, true, "", later)
+	return pki{root, inter, issueCert(t, "test leaf", inter, false, testHost, later)}
+}
+
+// server is an in-process TLS server presenting chain, counting the
+// requests that reach its handler.
+type server struct {
+	*httptest.Server
+	hits atomic.Int32
+}
+
+func newServer(t *testing.T, h http.HandlerFunc, chain ...*testCert) *server {
+	s := &server{}
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.hits.Add(1)
+		h(w, r)
+	}))
+	s.Listener.Close()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Listener = l
+	var raw [][]byte
+	for _, c := range chain {
+		raw = append(raw, c.cert.Raw)
+	}
+	s.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: raw, PrivateKey: chain[0].key}}}
+	s.StartTLS()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// options point a client for testHost at s, trusting root and pinning pin.
+func (s *server) options(root *testCert, pins ...*testCert) Options {
+	o := Options{
+		URL:     "https://" + testHost,
+		Pins:    []tool.Pin{},
+		Backoff: time.Millisecond,
+		Timeout: 5 * time.Second,
+		Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, s.Listener.Addr().String())
+		},
+	}
+	if root != nil {
+		o.ExtraRoots = []*x509.Certificate{root.cert}
+	}
+	for _, p := range pins {
+		o.Pins = append(o.Pins, tool.PinOf(p.cert, p.cert.Subject.CommonName))
+	}
+	return o
+}
+
+func ok(w http.ResponseWriter, _ *http.Request) {
+	w.Write([]byte(`{"id":"entitlement-1","expiry":"2026-11-29T00:00:00Z"}`))
+}
+
+// kind names the one error class err belongs to, so that no failure is
+// confused with another.
+func kind(err error) string {
+	var (
+		d *DeniedError
+		u *UntrustedError
+		n *UnreachableError
+		p *ProtocolError
+	)
+	found := []string{}
+	if errors.As(err, &d) {
+		found = append(found, "denied")
+	}
+	if errors.As(err, &u) {
+		found = append(found, "untrusted")
+	}
+	if errors.As(err, &n) {
+		found = append(found, "unreachable")
+	}
+	if errors.As(err, &p) {
+		found = append(found, "protocol")
+	}
+	switch {
+	case err == nil:
+		return "ok"
+	case len(found) == 1:
+		return found[0]
+	case len(found) == 0:
+		return "other: " + err.Error()
+	}
+	return "confused"
+}
+
+func TestCheck(t *testing.T) {
+	p := newPKI(t)
+	expired := issueCert(t, "expired leaf", p.inter, false, testHost, time.Now().Add(-time.Hour))
+	wrongName := issueCert(t, "wrong name", p.inter, false, "other.westus.batch.azure.com", time.Now().Add(time.Hour))
+	selfSigned := issueCert(t, "self-signed", nil, false, testHost, time.Now().Add(time.Hour))
+
+	var flaky atomic.Int32
+	tests := []struct {
+		name     string
+		handler  http.HandlerFunc
+		chain    []*testCert
+		opts     func(s *server) Options
+		want     string
+		hits     int32 // requests the handler must have seen
+		apiV     string
+		noServer bool
+	}{
+		{name: "pin on the intermediate", handler: ok, chain: []*testCert{p.leaf, p.inter},
+			opts: func(s *server) Options { return s.options(p.root, p.inter) }, want: "ok", hits: 1},
+		{name: "pin on the leaf", handler: ok, chain: []*testCert{p.leaf, p.inter},
+			opts: func(s *server) Options { return s.options(p.root, p.leaf) }, want: "ok", hits: 1},
+		{name: "pin on the root", handler: ok, chain: []*testCert{p.leaf, p.inter},
+			opts: func(s *server) Options { return s.options(p.root, p.root) }, want: "ok", hits: 1},
+		{name: "no pin in the chain", handler: ok, chain: []*testCert{p.leaf, p.inter},
+			opts: func(s *server) Options { return s.options(p.root, selfSigned) }, want: "untrusted", hits: 0},
+		{name: "built-in pins only", handler: ok, chain: []*testCert{p.leaf, p.inter},
+			opts: func(s *server) Options { o := s.options(p.root); o.Pins = nil; return o }, want: "untrusted", hits: 0},
+		{name: "self-signed", handler: ok, chain: []*testCert{selfSigned},
+			opts: func(s *server) Options { return s.options(nil, selfSigned) }, want: "untrusted", hits: 0},
+		{name: "expired", handler: ok, chain: []*testCert{expired, p.inter},
+			opts: func(s *server) Options { return s.options(p.root, p.inter) }, want: "untrusted", hits: 0},
+		{name: "name mismatch", handler: ok, chain: []*testCert{wrongName, p.inter},
+			opts: func(s *server) Options { return s.options(p.root, p.inter) }, want: "untrusted", hits: 0},
+		{name: "host not in the list", handler: ok, chain: []*testCert{p.leaf, p.inter},
+			opts: func(s *server) Options { o := s.options(p.root, p.inter); o.URL = "https://evil.example.com"; return o }, want: "untrusted", hits: 0},
+		{name: "redirect", chain: []*testCert{p.leaf, p.inter},
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, "https://elsewhere.batch.azure.com/", http.StatusFound)
+			},
+			opts: func(s *server) Options { return s.options(p.root, p.inter) }, want: "protocol", hits: 1},
+		{name: "403", chain: []*testCert{p.leaf, p.inter},
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(403)
+				w.Write([]byte(`{"code":"EntitlementDenied","message":{"lang":"en-us","value":"Entitlement for contosoapp was denied."}}`))
+			},
+			opts: func(s *server) Options { return s.options(p.root, p.inter) }, want: "denied", hits: 1},
+		{name: "503 then 200", chain: []*testCert{p.leaf, p.inter},
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				if flaky.Add(1) == 1 {
+					w.WriteHeader(503)
+					return
+				}
+				ok(w, r)
+			},
+			opts: func(s *server) Options { return s.options(p.root, p.inter) }, want: "ok", hits: 2},
+		{name: "503 always", chain: []*testCert{p.leaf, p.inter},
+			handler: func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) },
+			opts:    func(s *server) Options { o := s.options(p.root, p.inter); o.Retries = 2; return o }, want: "unreachable", hits: 3},
+		{name: "slow server", chain: []*testCert{p.leaf, p.inter},
+			handler: func(w http.ResponseWriter, r *http.Request) { time.Sleep(500 * time.Millisecond); ok(w, r) },
+			opts: func(s *server) Options {
+				o := s.options(p.root, p.inter)
+				o.Timeout, o.Retries = 100*time.Millisecond, -1
+				return o
+			}, want: "unreachable", hits: 1},
+		{name: "malformed 200", chain: []*testCert{p.leaf, p.inter},
+			handler: func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`<html>`)) },
+			opts:    func(s *server) Options { return s.options(p.root, p.inter) }, want: "protocol", hits: 1},
+		{name: "200 without vmid on 5.0", chain: []*testCert{p.leaf, p.inter}, apiV: "2017-05-01.5.0",
+			handler: ok, opts: func(s *server) Options { return s.options(p.root, p.inter) }, want: "protocol", hits: 1},
+		{name: "400 is not a denial", chain: []*testCert{p.leaf, p.inter},
+			handler: func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(400) },
+			opts:    func(s *server) Options { return s.options(p.root, p.inter) }, want: "protocol", hits: 1},
+		{name: "nothing listening", chain: []*testCert{p.leaf, p.inter}, noServer: true, handler: ok,
+			opts: func(s *server) Options { o := s.options(p.root, p.inter); o.Retries = 1; return o }, want: "unreachable"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newServer(t, tt.handler, tt.chain...)
+			o := tt.opts(s)
+			if tt.apiV != "" {
+				o.APIVersion = tt.apiV
+			}
+			if tt.noServer {
+				s.Close()
+			}
+			var err error
+			c, err := New(o)
+			if err == nil {
+				_, err = c.Check(context.Background(), "a-token", "contosoapp")
+			}
+			if got := kind(err); got != tt.want {
+				t.Fatalf("got %s (%v), want %s", got, err, tt.want)
+			}
+			if !tt.noServer && s.hits.Load() != tt.hits {
+				t.Errorf("the handler saw %d requests, want %d", s.hits.Load(), tt.hits)
+			}
+		})
+	}
+}
+
+func TestParseURL(t *testing.T) {
+	tests := []struct {
+		in, want string
+		bad      bool
+	}{
+		{in: "https://a.westus.batch.azure.com", want: "https://a.westus.batch.azure.com/softwareEntitlements?api-version=2017-09-01.6.0"},
+		{in: "https://a.westus.batch.azure.com/", want: "https://a.westus.batch.azure.com/softwareEntitlements?api-version=2017-09-01.6.0"},
+		{in: "https://a.westus.batch.azure.com/prefix//", want: "https://a.westus.batch.azure.com/prefix/softwareEntitlements?api-version=2017-09-01.6.0"},
+		{in: "http://a.westus.batch.azure.com", bad: true},
+		{in: "https://user:pw@a.westus.batch.azure.com", bad: true},
+		{in: "https://a.westus.batch.azure.com/?x=1", bad: true},
+		{in: "https://a.westus.batch.azure.com/#frag", bad: true},
+		{in: "https://", bad: true},
+		{in: "", bad: true},
+	}
+	for _, tt := range tests {
+		c, err := New(Options{URL: tt.in})
+		if tt.bad {
+			var u *UntrustedError
+			if !errors.As(err, &u) {
+				t.Errorf("New(%q) = %v, want an UntrustedError", tt.in, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("New(%q): %v", tt.in, err)
+			continue
+		}
+		if got := c.endpoint("/softwareEntitlements"); got != tt.want {
+			t.Errorf("endpoint for %q = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestHostsAndPins(t *testing.T) {
+	for host, want := range map[string]bool{
+		"acct.westus.batch.azure.com":  true,
+		"ACCT.WESTUS.BATCH.AZURE.COM.": true,
+		"a.b.batch.usgovcloudapi.net":  true,
+		"a.b.batch.chinacloudapi.cn":   true,
+		"batch.azure.com":              false,
+		"evilbatch.azure.com":          false,
+		"a.batch.azure.com.evil.com":   false,
+		"a.batch.microsoftazure.de":    false,
+	} {
+		if _, ok := tool.AllowedHost(host, nil); ok != want {
+			t.Errorf("AllowedHost(%q) = %v, want %v", host, ok, want)
+		}
+	}
+	pins := tool.BuiltinPins()
+	if len(pins) < 40 {
+		t.Errorf("%d built-in pins, want Microsoft's list", len(pins))
+	}
+	var g2, china bool
+	for _, p := range pins {
+		g2 = g2 || p.Name == "Microsoft TLS G2 RSA CA OCSP 02"
+		china = china || p.Host == ".batch.chinacloudapi.cn"
+	}
+	if !g2 || !china {
+		t.Error("the built-in pins lack the G2 hierarchy or the China-bound CAs")
+	}
+	// A pin bound to a host suffix and an expired pin count for nothing else.
+	c := issueCert(t, "x", nil, true, "", time.Now().Add(time.Hour)).cert
+	bound := tool.PinOf(c, "bound")
+	bound.Host = ".batch.chinacloudapi.cn"
+	if bound.Matches(c, testHost, time.Now()) || !bound.Matches(c, "a.b.batch.chinacloudapi.cn", time.Now()) {
+		t.Error("a host-bound pin matched outside its host, or not inside")
+	}
+	withCN, err := tool.ParsePin(tool.ThumbprintOf(c).String() + "=someone else")
+	if err != nil || withCN.Matches(c, testHost, time.Now()) {
+		t.Errorf("a pin with another common name matched (%v)", err)
+	}
+	if _, err := tool.ParsePin("abcd"); err == nil {
+		t.Error("a 4-digit pin was accepted")
+	}
+}
+
+func FuzzDecodeResponse(f *testing.F) {
+	for _, s := range []string{`{"id":"e","expiry":"2026-11-29T00:00:00Z"}`, `{"id":"e","vmid":"v"}`, `{"entitlementId":"x","initialExpiryTime":"2026-11-29T00:00:00Z"}`, `{`, `[]`, `{"code":"EntitlementDenied","message":{"value":"no"}}`} {
+		f.Add([]byte(s), 200)
+	}
+	f.Fuzz(func(t *testing.T, body []byte, status int) {
+		e, err := decodeEntitlement(body, true)
+		if err == nil && (e.ID == "" || e.VMID == "") {
+			t.Fatalf("accepted %q without id or vmid", body)
+		}
+		decodeLease(body, "initialExpiryTime")
+		if status >= 100 && status < 600 && status != 200 {
+			if refusal(status, body, true) == nil {
+				t.Fatal("a refusal without an error")
+			}
+		}
+	})
+}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"github.com/seskit/ses/cli"
+)
+
+// LinksCmd is `ses links DIR`.
+type LinksCmd struct {
+	Dir string `arg:"" help:"Folder to create the links in." type:"path"`
+}
+
+// Run links sestest and sesclient to the running binary: symbolic links,
+// or on Windows copies (a renamed copy is what selects the dialect there).
+func (c *LinksCmd) Run(g *cli.Globals) error {
+	self, err := os.Executable()
+	if err != nil {
+		return cli.Usagef("cannot find this binary: %v", err)
+	}
+	if self, err = filepath.EvalSymlinks(self); err != nil {
+		return cli.Usagef("cannot find this binary: %v", err)
+	}
+	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
+		return cli.Usagef("%v", err)
+	}
+	for _, name := range []string{"sestest", "sesclient"} {
+		dst := filepath.Join(c.Dir, name)
+		if runtime.GOOS == "windows" {
+			dst += ".exe"
+		}
+		os.Remove(dst)
+		if runtime.GOOS == "windows" {
+			err = copyFile(self, dst)
+		} else {
+			err = os.Symlink(self, dst)
+		}
+		if err != nil {
+			return cli.Usagef("creating %s: %v", dst, err)
+		}
+		fmt.Fprintf(g.Stdout, "%s -> %s\n", dst, self)
+	}
+	return nil
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}

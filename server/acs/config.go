@@ -1,0 +1,265 @@
+// Package acs is the Access Control Service model of ses: a service
+// namespace of issuers, token policies and scopes with rules, a WRAP v0.9
+// token endpoint that issues Simple Web Tokens by those rules, and the check
+// of such tokens on a protected API.
+package acs
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/seskit/ses/tool"
+	"gopkg.in/yaml.v3"
+)
+
+// Config is a namespace file, YAML or JSON.
+type Config struct {
+	// Issuer is the namespace's own URL, written into every token.
+	Issuer        pos[string]    `yaml:"issuer"`
+	Issuers       []IssuerConfig `yaml:"issuers"`
+	TokenPolicies []PolicyConfig `yaml:"tokenPolicies"`
+	Scopes        []ScopeConfig  `yaml:"scopes"`
+}
+
+// IssuerConfig is a trusted issuer: a name and its keys.
+type IssuerConfig struct {
+	Line        int         `yaml:"-"`
+	Name        pos[string] `yaml:"name"`
+	Key         pos[string] `yaml:"key"`
+	PreviousKey pos[string] `yaml:"previousKey"`
+}
+
+// PolicyConfig is a token policy: how long tokens live and the key that
+// signs them.
+type PolicyConfig struct {
+	Line     int         `yaml:"-"`
+	Name     pos[string] `yaml:"name"`
+	Lifetime pos[string] `yaml:"lifetime"`
+	Key      pos[string] `yaml:"key"`
+}
+
+// ScopeConfig is a relying party: the URL tokens apply to, its policy and
+// its rules.
+type ScopeConfig struct {
+	Line        int          `yaml:"-"`
+	AppliesTo   pos[string]  `yaml:"appliesTo"`
+	TokenPolicy pos[string]  `yaml:"tokenPolicy"`
+	Rules       []RuleConfig `yaml:"rules"`
+}
+
+// RuleConfig maps an input claim to an output claim. With PassThrough the
+// input's value is copied (under Output.Type when given).
+type RuleConfig struct {
+	Line        int         `yaml:"-"`
+	Input       ClaimConfig `yaml:"input"`
+	Output      ClaimConfig `yaml:"output"`
+	PassThrough bool        `yaml:"passThrough"`
+}
+
+// ClaimConfig names a claim; an empty or "*" value matches any.
+type ClaimConfig struct {
+	Issuer pos[string] `yaml:"issuer"`
+	Type   pos[string] `yaml:"type"`
+	Value  pos[string] `yaml:"value"`
+}
+
+// pos is a value with the line it was read from, for errors.
+type pos[T any] struct {
+	V    T
+	Line int
+}
+
+func (p *pos[T]) UnmarshalYAML(n *yaml.Node) error {
+	p.Line = n.Line
+	return n.Decode(&p.V)
+}
+
+// The list items record their line so that a missing field can be placed.
+func (c *IssuerConfig) UnmarshalYAML(n *yaml.Node) error {
+	type plain IssuerConfig
+	c.Line = n.Line
+	return decodeStrict(n, (*plain)(c), "name", "key", "previousKey")
+}
+
+func (c *PolicyConfig) UnmarshalYAML(n *yaml.Node) error {
+	type plain PolicyConfig
+	c.Line = n.Line
+	return decodeStrict(n, (*plain)(c), "name", "lifetime", "key")
+}
+
+func (c *ScopeConfig) UnmarshalYAML(n *yaml.Node) error {
+	type plain ScopeConfig
+	c.Line = n.Line
+	return decodeStrict(n, (*plain)(c), "appliesTo", "tokenPolicy", "rules")
+}
+
+func (c *RuleConfig) UnmarshalYAML(n *yaml.Node) error {
+	type plain RuleConfig
+	c.Line = n.Line
+	return decodeStrict(n, (*plain)(c), "input", "output", "passThrough")
+}
+
+// decodeStrict decodes a mapping, refusing fields the type does not have
+// (Node.Decode alone would ignore them), with the lines of the file.
+func decodeStrict(n *yaml.Node, v any, fields ...string) error {
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: want a mapping", n.Line)
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if !slices.Contains(fields, k.Value) {
+			return fmt.Errorf("line %d: field %s not found (want one of %s)", k.Line, k.Value, strings.Join(fields, ", "))
+		}
+	}
+	return n.Decode(v)
+}
+
+// Load reads and checks a namespace file.
+func Load(path string) (*Namespace, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	ns, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return ns, nil
+}
+
+// Parse reads and checks a namespace from YAML or JSON.
+func Parse(data []byte) (*Namespace, error) {
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("the namespace file is empty")
+		}
+		return nil, fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	return c.compile()
+}
+
+// configError places a problem at a line and a field.
+func configError(line int, field, format string, args ...any) error {
+	return fmt.Errorf("line %d: %s: %s", line, field, fmt.Sprintf(format, args...))
+}
+
+func (c *Config) compile() (*Namespace, error) {
+	ns := &Namespace{issuers: map[string]*issuer{}, now: time.Now}
+	if c.Issuer.V == "" {
+		return nil, configError(1, "issuer", "the namespace's issuer URL is missing")
+	}
+	if _, err := url.Parse(c.Issuer.V); err != nil {
+		return nil, configError(c.Issuer.Line, "issuer", "not a URL: %v", err)
+	}
+	ns.issuerURL = c.Issuer.V
+	for _, ic := range c.Issuers {
+		if ic.Name.V == "" {
+			return nil, configError(ic.Line, "issuers.name", "missing")
+		}
+		if ns.issuers[ic.Name.V] != nil {
+			return nil, configError(ic.Name.Line, "issuers.name", "issuer %q is defined twice", ic.Name.V)
+		}
+		is := &issuer{name: ic.Name.V}
+		for _, k := range []struct {
+			field string
+			v     pos[string]
+			need  bool
+		}{{"issuers.key", ic.Key, true}, {"issuers.previousKey", ic.PreviousKey, false}} {
+			if k.v.V == "" {
+				if k.need {
+					return nil, configError(ic.Line, k.field, "missing for issuer %q", ic.Name.V)
+				}
+				continue
+			}
+			key, err := tool.ParseSWTKey(k.v.V)
+			if err != nil {
+				return nil, configError(k.v.Line, k.field, "%v", err)
+			}
+			is.keys = append(is.keys, key)
+		}
+		ns.issuers[is.name] = is
+	}
+	policies := map[string]*policy{}
+	for _, pc := range c.TokenPolicies {
+		if pc.Name.V == "" {
+			return nil, configError(pc.Line, "tokenPolicies.name", "missing")
+		}
+		p := &policy{name: pc.Name.V, lifetime: time.Hour}
+		if pc.Lifetime.V != "" {
+			d, err := parseLifetime(pc.Lifetime.V)
+			if err != nil {
+				return nil, configError(pc.Lifetime.Line, "tokenPolicies.lifetime", "%v", err)
+			}
+			p.lifetime = d
+		}
+		if pc.Key.V == "" {
+			return nil, configError(pc.Line, "tokenPolicies.key", "missing for policy %q", pc.Name.V)
+		}
+		key, err := tool.ParseSWTKey(pc.Key.V)
+		if err != nil {
+			return nil, configError(pc.Key.Line, "tokenPolicies.key", "%v", err)
+		}
+		p.key = key
+		policies[p.name] = p
+	}
+	for _, sc := range c.Scopes {
+		u, err := url.Parse(sc.AppliesTo.V)
+		if sc.AppliesTo.V == "" || err != nil || u.Host == "" {
+			return nil, configError(sc.Line, "scopes.appliesTo", "want an absolute URL, got %q", sc.AppliesTo.V)
+		}
+		p := policies[sc.TokenPolicy.V]
+		if p == nil {
+			line := sc.Line
+			if sc.TokenPolicy.Line > 0 {
+				line = sc.TokenPolicy.Line
+			}
+			return nil, configError(line, "scopes.tokenPolicy", "no token policy named %q", sc.TokenPolicy.V)
+		}
+		s := &scope{appliesTo: sc.AppliesTo.V, url: u, policy: p}
+		for _, rc := range sc.Rules {
+			r := rule{
+				issuer: rc.Input.Issuer.V, inType: rc.Input.Type.V, inValue: rc.Input.Value.V,
+				outType: rc.Output.Type.V, outValue: rc.Output.Value.V, passThrough: rc.PassThrough,
+			}
+			switch {
+			case r.issuer == "":
+				return nil, configError(rc.Line, "rules.input.issuer", "missing")
+			case ns.issuers[r.issuer] == nil:
+				return nil, configError(rc.Input.Issuer.Line, "rules.input.issuer", "no issuer named %q", r.issuer)
+			case r.inType == "":
+				return nil, configError(rc.Line, "rules.input.type", "missing")
+			case !r.passThrough && (r.outType == "" || r.outValue == ""):
+				return nil, configError(rc.Line, "rules.output", "a rule needs an output type and value, or passThrough: true")
+			}
+			s.rules = append(s.rules, r)
+		}
+		ns.scopes = append(ns.scopes, s)
+	}
+	if len(ns.scopes) == 0 {
+		return nil, configError(1, "scopes", "the namespace has no scope")
+	}
+	return ns, nil
+}
+
+// parseLifetime reads "1h", "20m" or ISO 8601 "PT1H".
+func parseLifetime(s string) (time.Duration, error) {
+	if strings.HasPrefix(strings.ToUpper(s), "P") {
+		d, err := tool.ParseISODuration(s)
+		if err == nil && d > 0 {
+			return d, nil
+		}
+	} else if d, err := tool.ParseSpan(s); err == nil && d > 0 {
+		return d, nil
+	}
+	return 0, fmt.Errorf("%q is not a positive duration such as 1h or PT1H", s)
+}
