@@ -38,11 +38,11 @@ type CLI struct {
 
 	Version kong.VersionFlag `help:"Print the version and exit."`
 
-	Token      token.Cmd                 `cmd:"" help:"Mint an entitlement token."`
+	Token      token.Cmd                 `cmd:"" help:"Mint an entitlement token (its flags: ses token entitlement --help)."`
 	Verify     verify.Cmd                `cmd:"" help:"Explain offline why a token is or is not valid."`
 	Certs      certs.Cmd                 `cmd:"" help:"Development PKI and certificates by thumbprint."`
 	Server     server.Cmd                `cmd:"" help:"Emulate the HTTPS entitlement endpoint."`
-	Client     client.Cmd                `cmd:"" help:"Ask a server for an entitlement, as a Batch task does."`
+	Client     client.Cmd                `cmd:"" help:"Ask a server for an entitlement, as a Batch task does (its flags: ses client check --help)."`
 	Links      LinksCmd                  `cmd:"" help:"Create sestest and sesclient links to this binary in a folder."`
 	Completion kongcompletion.Completion `cmd:"" help:"Print shell completion code: ses completion bash|zsh|fish."`
 }

@@ -46,6 +46,7 @@ func TestScripts(t *testing.T) {
 			"exits":     exits,
 			"freeport":  freeport,
 			"waitfor":   waitfor,
+			"waitbody":  waitbody,
 			"serverurl": serverurl,
 			"https":     httpsCmd,
 			"jsonvar":   jsonvar,
@@ -146,6 +147,28 @@ func serverurl(ts *testscript.TestScript, neg bool, args []string) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	ts.Fatalf("no server started line in %s", args[1])
+}
+
+// waitbody polls URL until its body matches the regular expression, for at
+// most a minute: "waitbody $URL/ 'Active leases \(1\)'".
+func waitbody(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: waitbody URL REGEXP")
+	}
+	re, err := regexp.Compile(args[1])
+	ts.Check(err)
+	for i := 0; i < 600; i++ {
+		resp, err := devClient(ts).Get(args[0])
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if re.Match(body) {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	ts.Fatalf("%s never matched %s", args[0], args[1])
 }
 
 // httpsCmd sends a request trusting the development root and prints the

@@ -166,6 +166,14 @@ func (v *Verifier) open(raw string, r *Report) *Token {
 	r.pass("size", fmt.Sprintf("%d bytes", len(raw)))
 	tok := &Token{Digest: sha256.Sum256([]byte(raw)), Verified: true}
 
+	// Every part must be canonical base64url: lenient decoding would let
+	// another text carry the same token.
+	for i, part := range strings.Split(raw, ".") {
+		if _, err := b64.Strict().DecodeString(part); err != nil {
+			r.fail("format", ReasonMalformed, "part %d of the token is not canonical base64url: %v", i+1, err)
+			return nil
+		}
+	}
 	inner := raw
 	switch n := strings.Count(raw, ".") + 1; {
 	case n == 5:

@@ -170,6 +170,7 @@ func TestOpen(t *testing.T) {
 		{"tampered tag", all, tamper(mustSeal(t, good, sign, enc.Certificate), 4), req, ReasonDecryption},
 		{"tampered iv", all, tamper(mustSeal(t, good, sign, enc.Certificate), 2), req, ReasonDecryption},
 		{"tampered signature", Verifier{Sign: sign.Certificate}, tamper(mustSeal(t, good, sign, nil), 2), req, ReasonSignature},
+		{"non-canonical base64 in the signature", Verifier{Sign: sign.Certificate}, noncanonical(mustSeal(t, good, sign, nil)), req, ReasonMalformed},
 		{"alg none smuggled in", all, smuggleNone(t, good, enc), req, ReasonNotSigned},
 		{"RSA1_5", all, rsa15(t, mustSeal(t, good, sign, nil), enc), req, ReasonEncryptionAlgorithm},
 		{"HS256 keyed with the public key", Verifier{Sign: sign.Certificate}, hs256WithPublicKey(t, good, sign), req, ReasonSignatureAlgorithm},
@@ -246,6 +247,14 @@ func tamper(tok string, part int) string {
 	b[len(b)/2] ^= 0x01
 	parts[part] = b64.EncodeToString(b)
 	return strings.Join(parts, ".")
+}
+
+// noncanonical sets an unused low bit of the token's last base64url digit:
+// the same bytes, another text.
+func noncanonical(tok string) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	i := strings.IndexByte(alphabet, tok[len(tok)-1])
+	return tok[:len(tok)-1] + string(alphabet[i^1])
 }
 
 // smuggleNone encrypts an unsigned token correctly, so only the signature

@@ -142,7 +142,9 @@ func ParseSWT(raw string) (*SWT, []byte, []byte, error) {
 	if err != nil {
 		return fail(ReasonSWTMalformed, "%s is not URL-encoded: %v", SWTHMAC, err)
 	}
-	mac, err := base64.StdEncoding.DecodeString(macText)
+	// Strict: the unused low bits of the last digit must be zero, so no two
+	// texts carry the same HMAC.
+	mac, err := base64.StdEncoding.Strict().DecodeString(macText)
 	if err != nil || len(mac) != sha256.Size {
 		return fail(ReasonSWTMalformed, "%s %q is not a base64 HMAC-SHA256", SWTHMAC, macText)
 	}
