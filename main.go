@@ -80,7 +80,7 @@ func run(name string, args []string) int {
 // with their code, and both are reported as "prog: error: ..." with hints.
 func execute(prog string, root any, g *cli.Globals, args []string) (code int) {
 	g.Stdin, g.Stdout, g.Stderr = os.Stdin, os.Stdout, os.Stderr
-	g.Getenv, g.Now = os.Getenv, time.Now
+	g.Getenv, g.Now, g.Version = os.Getenv, time.Now, versionString()
 
 	exited := false
 	parser, err := kong.New(root,
@@ -88,7 +88,7 @@ func execute(prog string, root any, g *cli.Globals, args []string) (code int) {
 		kong.Description(prog+": Azure Batch software entitlement tokens, emulator, client and certificates."),
 		kong.UsageOnError(),
 		kong.Vars{
-			"version":             versionString(),
+			"version":             g.Version,
 			"default_audience":    tool.DefaultAudience,
 			"default_issuer":      tool.DefaultIssuer,
 			"default_api_version": tool.DefaultAPIVersion,

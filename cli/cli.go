@@ -113,6 +113,8 @@ type Globals struct {
 	// Getenv reads the environment; Now tells the time.
 	Getenv func(string) string `kong:"-"`
 	Now    func() time.Time    `kong:"-"`
+	// Version is the binary's version line, as --version prints it.
+	Version string `kong:"-"`
 
 	store *tool.Store
 }

@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -90,7 +89,7 @@ func (c *Cmd) Run(g *cli.Globals) error {
 	defer stop()
 	cfg := Config{
 		Verifier: v, MaxLease: c.MaxLease, Leases: leases, Log: g.Log,
-		Version: versionLine(), AdminAudience: u.String() + "/admin",
+		Version: g.Version, AdminAudience: u.String() + "/admin",
 		Settings: [][2]string{
 			{"url", u.String()}, {"tls certificate", conn.Thumbprint().String()},
 			{"signing", thumbOrNone(sign)}, {"encryption", thumbOrNone(v.Decrypt)},
@@ -229,11 +228,4 @@ func orMemory(s string) string {
 		return "in memory"
 	}
 	return s
-}
-
-func versionLine() string {
-	if info, ok := debug.ReadBuildInfo(); ok {
-		return "ses " + info.Main.Version
-	}
-	return "ses"
 }
