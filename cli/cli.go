@@ -102,7 +102,7 @@ type Globals struct {
 	LogFile      string `help:"Also write the log to this file." type:"path" placeholder:"FILE"`
 	LogFileLevel string `help:"Log level for --log-file (default: --log-level)." placeholder:"LEVEL"`
 	LogFormat    string `help:"Log format: console or json." enum:"console,json" default:"console"`
-	Store        string `help:"Certificate store directory (default: the user config dir's ses folder)." env:"SES_HOME" type:"path" placeholder:"DIR"`
+	Store        string `help:"Certificate store directory (default: the user config dir's ses folder)." env:"SES_HOME" placeholder:"DIR"`
 
 	// Log is the logger built from the flags above.
 	Log zerolog.Logger `kong:"-"`
@@ -121,9 +121,10 @@ type Globals struct {
 
 // StoreDir reports the store directory: --store, $SES_HOME, else the user
 // configuration directory's "ses".
+// An empty SES_HOME counts as unset, not as the current directory.
 func (g *Globals) StoreDir() (string, error) {
-	if g.Store != "" {
-		return g.Store, nil
+	if dir := strings.TrimSpace(g.Store); dir != "" {
+		return filepath.Abs(dir)
 	}
 	dir, err := os.UserConfigDir()
 	if err != nil {
