@@ -1,11 +1,7 @@
 package server
 
 import (
-	"crypto"
-	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha1"
-	"crypto/sha512"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/seskit/ses/internal/testpki"
 	"github.com/seskit/ses/tool"
 )
 
@@ -85,24 +82,7 @@ func BenchmarkServer(b *testing.B) {
 		reportRate(b)
 	})
 	b.Run("CryptoFloor", func(b *testing.B) {
-		wrapped, err := rsa.EncryptOAEP(sha1.New(), rand.Reader, enc.Certificate.PublicKey.(*rsa.PublicKey), make([]byte, 64), nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		digest := sha512.Sum512([]byte("payload"))
-		sig, err := sign.Key.Sign(rand.Reader, digest[:], crypto.SHA512)
-		if err != nil {
-			b.Fatal(err)
-		}
-		priv, pub := enc.Key.(*rsa.PrivateKey), sign.Certificate.PublicKey.(*rsa.PublicKey)
-		for b.Loop() {
-			if _, err := rsa.DecryptOAEP(sha1.New(), nil, priv, wrapped, nil); err != nil {
-				b.Fatal(err)
-			}
-			if err := rsa.VerifyPKCS1v15(pub, crypto.SHA512, digest[:], sig); err != nil {
-				b.Fatal(err)
-			}
-		}
+		testpki.CryptoFloor(b, sign.Key.(*rsa.PrivateKey), enc.Key.(*rsa.PrivateKey))
 		reportRate(b)
 	})
 }

@@ -1,13 +1,11 @@
 package tool
 
 import (
-	"crypto"
-	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha1"
-	"crypto/sha512"
 	"testing"
 	"time"
+
+	"github.com/seskit/ses/internal/testpki"
 )
 
 // The figures to read together: Seal and Open of a signed and encrypted
@@ -43,24 +41,5 @@ func BenchmarkOpen(b *testing.B) {
 // BenchmarkCryptoFloor is the RSA work Open cannot avoid.
 func BenchmarkCryptoFloor(b *testing.B) {
 	sign, enc, _ := testCredentials(b)
-	cek := make([]byte, 64)
-	wrapped, err := rsa.EncryptOAEP(sha1.New(), rand.Reader, enc.Certificate.PublicKey.(*rsa.PublicKey), cek, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	digest := sha512.Sum512([]byte("payload"))
-	sig, err := sign.Key.Sign(rand.Reader, digest[:], crypto.SHA512)
-	if err != nil {
-		b.Fatal(err)
-	}
-	priv := enc.Key.(*rsa.PrivateKey)
-	pub := sign.Certificate.PublicKey.(*rsa.PublicKey)
-	for b.Loop() {
-		if _, err := rsa.DecryptOAEP(sha1.New(), nil, priv, wrapped, nil); err != nil {
-			b.Fatal(err)
-		}
-		if err := rsa.VerifyPKCS1v15(pub, crypto.SHA512, digest[:], sig); err != nil {
-			b.Fatal(err)
-		}
-	}
+	testpki.CryptoFloor(b, sign.Key.(*rsa.PrivateKey), enc.Key.(*rsa.PrivateKey))
 }

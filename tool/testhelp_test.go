@@ -1,14 +1,12 @@
 package tool
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/seskit/ses/internal/testpki"
 )
 
 var (
@@ -29,25 +27,7 @@ func testCredentials(t testing.TB) (sign, encrypt, other *Credential) {
 }
 
 func selfSigned(t testing.TB, cn string) *Credential {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: cn},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cert, key := testpki.SelfSigned(t, cn)
 	return &Credential{Certificate: cert, Key: key}
 }
 
