@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/x509"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -166,4 +167,20 @@ func body(token, app string) string {
 func leaseBody(token, app, duration string) string {
 	b, _ := json.Marshal(map[string]string{"token": token, "applicationId": app, "duration": duration})
 	return string(b)
+}
+
+// devToken mints a token for contosoapp on 127.0.0.1 with a development
+// PKI, and returns the pool that trusts the PKI's root.
+func devToken(t *testing.T, pki *tool.DevPKI) (string, *x509.CertPool) {
+	t.Helper()
+	now := time.Now()
+	tok, err := tool.Seal(tool.Claims{ID: tool.NewTokenID(), Issuer: tool.DefaultIssuer, Audience: tool.DefaultAudience,
+		NotBefore: now, Expiry: now.Add(time.Hour), IssuedAt: now, Applications: []string{"contosoapp"},
+		Addresses: []string{"127.0.0.1"}}, pki.Signing, pki.Encryption.Certificate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(pki.Root.Certificate)
+	return tok, roots
 }

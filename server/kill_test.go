@@ -3,7 +3,6 @@ package server
 import (
 	"bufio"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -75,15 +74,7 @@ func TestKillKeepsAcknowledgedLeases(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now()
-	tok, err := tool.Seal(tool.Claims{ID: tool.NewTokenID(), Issuer: tool.DefaultIssuer, Audience: tool.DefaultAudience,
-		NotBefore: now, Expiry: now.Add(time.Hour), IssuedAt: now, Applications: []string{"contosoapp"},
-		Addresses: []string{"127.0.0.1"}}, pki.Signing, pki.Encryption.Certificate)
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots := x509.NewCertPool()
-	roots.AddCert(pki.Root.Certificate)
+	tok, roots := devToken(t, pki)
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
 
 	child, url := startChild(t, dir)

@@ -5,7 +5,6 @@ package server
 import (
 	"bytes"
 	"crypto/tls"
-	"crypto/x509"
 	"io"
 	"net"
 	"net/http"
@@ -94,15 +93,7 @@ func TestRunDrainsOnSIGTERM(t *testing.T) {
 	go func() { done <- c.Run(g) }()
 	url := waitFor(&stdout, regexp.MustCompile(`listening on (https://\S+)`))[1]
 
-	now := time.Now()
-	tok, err := tool.Seal(tool.Claims{ID: tool.NewTokenID(), Issuer: tool.DefaultIssuer, Audience: tool.DefaultAudience,
-		NotBefore: now, Expiry: now.Add(time.Hour), IssuedAt: now, Applications: []string{"contosoapp"},
-		Addresses: []string{"127.0.0.1"}}, pki.Signing, pki.Encryption.Certificate)
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots := x509.NewCertPool()
-	roots.AddCert(pki.Root.Certificate)
+	tok, roots := devToken(t, pki)
 
 	// The request is under way, its handler reading the body, when the
 	// signal comes: with Expect: 100-continue the client sends the body
