@@ -5,8 +5,8 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
+	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -17,7 +17,7 @@ import (
 
 // ShowCmd is `ses certs show`.
 type ShowCmd struct {
-	Cert string `arg:"" help:"A thumbprint in the store, or a certificate file." placeholder:"THUMBPRINT|FILE"`
+	Cert string `arg:"" help:"A thumbprint in the store, a certificate file, or dev (the development TLS certificate)." placeholder:"THUMBPRINT|FILE"`
 }
 
 // Run shows one certificate in detail.
@@ -26,17 +26,15 @@ func (c *ShowCmd) Run(g *cli.Globals) error {
 	if err != nil {
 		return err
 	}
-	var cred *tool.Credential
-	if _, statErr := os.Stat(c.Cert); statErr != nil && tool.LooksLikeThumbprint(c.Cert) {
-		t, err := tool.ParseThumbprint(c.Cert)
-		if err != nil {
-			return cli.Usagef("%v", err)
-		}
-		if cred, err = store.Find(t); err != nil {
-			return cli.Usagef("%v", err).Hint("`ses certs list --show all` lists the store's thumbprints")
-		}
-	} else if cred, err = tool.LoadFile(c.Cert, store.Password); err != nil {
-		return cli.Usagef("%v", err).Hint("give a thumbprint from `ses certs list`, or a PEM, DER or PKCS#12 file")
+	cred, err := store.Load(c.Cert, tool.PurposeServerAuth)
+	var notFound *tool.NotFoundError
+	switch {
+	case errors.As(err, &notFound):
+		return cli.Usagef("%v", err).Hint("`ses certs list --show all` lists the store's thumbprints")
+	case err != nil:
+		return cli.Usagef("%v", err).Hint("give a thumbprint from `ses certs list`, a PEM, DER or PKCS#12 file, or dev")
+	case cred == nil:
+		return cli.Usagef("none names no certificate to show")
 	}
 	cas, err := store.CAs()
 	if err != nil {
