@@ -111,7 +111,7 @@ func execute(prog string, root any, g *cli.Globals, args []string) (code int) {
 		return code
 	}
 	if err != nil {
-		cli.Report(os.Stderr, prog, err)
+		cli.PrintError(os.Stderr, prog, err)
 		return cli.ExitUsage
 	}
 	if g.LogLevel == "" {
@@ -123,12 +123,12 @@ func execute(prog string, root any, g *cli.Globals, args []string) (code int) {
 	}
 	closeLog, err := g.SetupLog()
 	if err != nil {
-		cli.Report(os.Stderr, prog, err)
+		cli.PrintError(os.Stderr, prog, err)
 		return cli.CodeOf(err)
 	}
 	defer closeLog()
 	if err := kctx.Run(); err != nil {
-		cli.Report(os.Stderr, prog, err)
+		cli.PrintError(os.Stderr, prog, err)
 		return cli.CodeOf(err)
 	}
 	return cli.ExitOK

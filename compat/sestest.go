@@ -27,14 +27,6 @@ type Sestest struct {
 	FindCertificate  FindCertificateCmd  `cmd:"" name:"find-certificate" help:"Show one certificate by thumbprint."`
 }
 
-// orNone is the reference's default for a certificate not given: none.
-func orNone(cert string) string {
-	if cert == "" {
-		return "none"
-	}
-	return cert
-}
-
 // GenerateCmd is `sestest generate`. Without --sign or --encrypt the token
 // is unsigned or unencrypted, as with the reference.
 type GenerateCmd struct {
@@ -43,8 +35,8 @@ type GenerateCmd struct {
 	NotBefore     string   `help:"Start of validity, yyyy-MM-ddTHH:mm local time (default: now)."`
 	NotAfter      string   `help:"End of validity, yyyy-MM-ddTHH:mm local time (default: 7 days)."`
 	Address       []string `help:"Entitled addresses, comma-separated (default: this machine's)."`
-	Sign          string   `help:"Signing certificate: thumbprint, file or dev (default: unsigned)."`
-	Encrypt       string   `help:"Encryption certificate: thumbprint, file or dev (default: unencrypted)."`
+	Sign          string   `default:"none" help:"Signing certificate: thumbprint, file, dev, or none (unsigned, the reference's default)."`
+	Encrypt       string   `default:"none" help:"Encryption certificate: thumbprint, file, dev, or none (unencrypted, the reference's default)."`
 	TokenFile     string   `short:"f" help:"Write the token to this file."`
 	Audience      string   `default:"${default_audience}" help:"Audience claim."`
 	Issuer        string   `default:"${default_issuer}" help:"Issuer claim."`
@@ -55,7 +47,7 @@ func (c *GenerateCmd) Run(g *cli.Globals) error {
 	t := token.EntitlementCmd{
 		App: c.ApplicationID, Address: c.Address, VMID: c.VMID,
 		NotBefore: c.NotBefore, NotAfter: c.NotAfter,
-		Sign: orNone(c.Sign), Encrypt: orNone(c.Encrypt),
+		Sign: c.Sign, Encrypt: c.Encrypt,
 		Audience: c.Audience, Issuer: c.Issuer, TokenFile: c.TokenFile,
 	}
 	return t.Run(g)
@@ -65,8 +57,8 @@ func (c *GenerateCmd) Run(g *cli.Globals) error {
 type ServerCmd struct {
 	Connection       string `required:"" help:"TLS certificate: thumbprint, file or dev."`
 	URL              string `default:"https://localhost:4443" help:"Where to listen."`
-	Sign             string `help:"Certificate tokens must be signed with (default: unsigned)."`
-	Encrypt          string `help:"Certificate tokens must be encrypted to (default: unencrypted)."`
+	Sign             string `default:"none" help:"Certificate tokens must be signed with: thumbprint, file, dev, or none (unsigned, the reference's default)."`
+	Encrypt          string `default:"none" help:"Certificate tokens must be encrypted to: thumbprint, file, dev, or none (unencrypted, the reference's default)."`
 	Audience         string `default:"${default_audience}" help:"Audience tokens must carry."`
 	Issuer           string `default:"${default_issuer}" help:"Issuer tokens must carry."`
 	ExitAfterRequest bool   `help:"Exit after the first request."`
@@ -75,7 +67,7 @@ type ServerCmd struct {
 // Run serves with `ses server`.
 func (c *ServerCmd) Run(g *cli.Globals) error {
 	s := server.Cmd{
-		URL: c.URL, Connection: c.Connection, KeyFlags: cli.KeyFlags{Sign: orNone(c.Sign), Encrypt: orNone(c.Encrypt)},
+		URL: c.URL, Connection: c.Connection, KeyFlags: cli.KeyFlags{Sign: c.Sign, Encrypt: c.Encrypt},
 		Audience: c.Audience, Issuer: c.Issuer, ExitAfterRequest: c.ExitAfterRequest,
 		MaxLease: server.DefaultMaxLease,
 	}

@@ -264,7 +264,7 @@ func (h *Handler) check(raw, app string, addr netip.Addr, now time.Time) (*tool.
 // is logged, not returned.
 func refuse(w http.ResponseWriter, out *outcome, app string, err error) {
 	out.decision = "denied"
-	var te *tool.Error
+	var te *tool.CheckError
 	if errors.As(err, &te) {
 		out.reasons = append(out.reasons, string(te.Reason))
 	} else {
@@ -316,7 +316,7 @@ func (h *Handler) entitlement(w http.ResponseWriter, r *http.Request, out *outco
 		writeJSON(w, http.StatusOK, struct {
 			EntitlementID     string `json:"entitlementId"`
 			InitialExpiryTime string `json:"initialExpiryTime"`
-		}{lease.ID, stamp(lease.Expiry)})
+		}{lease.ID, tool.FormatTime(lease.Expiry)})
 	case v.VMID:
 		// These versions' clients need a vmid: the token's, else a GUID,
 		// as production answered.
@@ -334,7 +334,7 @@ func (h *Handler) entitlement(w http.ResponseWriter, r *http.Request, out *outco
 		writeJSON(w, http.StatusOK, struct {
 			ID     string `json:"id"`
 			Expiry string `json:"expiry"`
-		}{tool.NewEntitlementID(), stamp(tok.Claims.Expiry)})
+		}{tool.NewEntitlementID(), tool.FormatTime(tok.Claims.Expiry)})
 	}
 }
 
@@ -369,7 +369,7 @@ func (h *Handler) renew(w http.ResponseWriter, r *http.Request, id string, out *
 	out.decision = "approved"
 	writeJSON(w, http.StatusOK, struct {
 		ExpiryTime string `json:"expiryTime"`
-	}{stamp(lease.Expiry)})
+	}{tool.FormatTime(lease.Expiry)})
 }
 
 // release serves DELETE /softwareEntitlements/{id}.
@@ -389,7 +389,7 @@ func (h *Handler) release(w http.ResponseWriter, r *http.Request, id string, out
 // leaseError answers a failed lease operation and reports whether err was
 // one.
 func leaseError(w http.ResponseWriter, out *outcome, lease Lease, err error) bool {
-	var te *tool.Error
+	var te *tool.CheckError
 	switch {
 	case err == nil:
 		return false
@@ -413,5 +413,3 @@ func minTime(a, b time.Time) time.Time {
 	}
 	return a
 }
-
-func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }

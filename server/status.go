@@ -4,14 +4,15 @@ import (
 	"html/template"
 	"net/http"
 	"strings"
-	"time"
+
+	"github.com/seskit/ses/tool"
 )
 
 // statusLeases is how many leases the status page lists; it counts them all.
 const statusLeases = 100
 
 var statusPage = template.Must(template.New("status").Funcs(template.FuncMap{
-	"stamp": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"stamp": tool.FormatTime,
 	"join":  func(s []string) string { return strings.Join(s, ", ") },
 }).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ses server</title>

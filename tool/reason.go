@@ -29,11 +29,11 @@ const (
 	ReasonAddress              Reason = "address-not-entitled"
 )
 
-// Error is a refused token or request: a stable reason and a message that
+// CheckError is a refused token or request: a stable reason and a message that
 // names the value found and the one expected.
-type Error struct {
+type CheckError struct {
 	Reason Reason
 	Msg    string
 }
 
-func (e *Error) Error() string { return e.Msg }
+func (e *CheckError) Error() string { return e.Msg }

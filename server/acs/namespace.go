@@ -163,7 +163,7 @@ func (ns *Namespace) assertion(raw string) ([]claim, error) {
 	if raw == "" {
 		return nil, errors.New("wrap_assertion is missing")
 	}
-	unverified, _, _, err := tool.ParseSWT(raw)
+	unverified, err := tool.ParseSWT(raw)
 	if err != nil {
 		return nil, fmt.Errorf("wrap_assertion: %v", err)
 	}
