@@ -89,7 +89,7 @@ func (c *Cmd) Run(g *cli.Globals) error {
 	defer stop()
 	cfg := Config{
 		Verifier: v, MaxLease: c.MaxLease, Leases: leases, Log: g.Log,
-		Version: g.Version, AdminAudience: u.String() + "/admin",
+		Version: g.Version, AdminAudience: u.String() + tool.PathAdmin,
 		Settings: [][2]string{
 			{"url", u.String()}, {"tls certificate", conn.Thumbprint().String()},
 			{"signing", thumbOrNone(sign)}, {"encryption", thumbOrNone(v.Decrypt)},
@@ -99,7 +99,7 @@ func (c *Cmd) Run(g *cli.Globals) error {
 	}
 	if ns != nil {
 		cfg.Auth = ns
-		cfg.Settings = append(cfg.Settings, [2]string{"WRAP issuer", u.String() + "/WRAPv0.9/"}, [2]string{"admin audience", cfg.AdminAudience})
+		cfg.Settings = append(cfg.Settings, [2]string{"WRAP issuer", u.String() + tool.PathWRAP}, [2]string{"admin audience", cfg.AdminAudience})
 	}
 	if c.ExitAfterRequest {
 		cfg.Entitled = stop

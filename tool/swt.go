@@ -24,18 +24,6 @@ const (
 // MaxSWTSize is the largest Simple Web Token read.
 const MaxSWTSize = 16 << 10
 
-// The reasons a Simple Web Token is refused.
-const (
-	ReasonSWTTooLarge  Reason = "swt-too-large"
-	ReasonSWTMalformed Reason = "swt-malformed"
-	ReasonSWTDuplicate Reason = "swt-duplicate-reserved"
-	ReasonSWTHMACLast  Reason = "swt-hmac-not-last"
-	ReasonSWTSignature Reason = "swt-signature-invalid"
-	ReasonSWTExpired   Reason = "swt-expired"
-	ReasonSWTIssuer    Reason = "swt-issuer-mismatch"
-	ReasonSWTAudience  Reason = "swt-audience-mismatch"
-)
-
 // SWTClaim is one claim of a Simple Web Token; several values travel
 // comma-separated.
 type SWTClaim struct {

@@ -38,10 +38,6 @@ func ParseTime(s string, now time.Time, loc *time.Location) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("time %q is not RFC 3339, yyyy-MM-ddTHH:mm, yyyy-MM-dd or an offset like +2h or -1d", s)
 }
 
-// FormatTime writes t as RFC 3339 in UTC, to the second: the form of every
-// time on the wire and in what ses prints.
-func FormatTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-
 // ParseSpan reads a span of time as "2h", "7d", "1d12h", "90m": whole
 // numbers each followed by a unit (s, m, h, d, w).
 func ParseSpan(s string) (time.Duration, error) {
