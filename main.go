@@ -18,6 +18,7 @@ import (
 	"github.com/seskit/ses/certs"
 	"github.com/seskit/ses/cli"
 	"github.com/seskit/ses/client"
+	"github.com/seskit/ses/clientcmd"
 	"github.com/seskit/ses/compat"
 	"github.com/seskit/ses/server"
 	"github.com/seskit/ses/token"
@@ -42,7 +43,7 @@ type CLI struct {
 	Verify     verify.Cmd                `cmd:"" help:"Explain offline why a token is or is not valid."`
 	Certs      certs.Cmd                 `cmd:"" help:"Development PKI and certificates by thumbprint."`
 	Server     server.Cmd                `cmd:"" help:"Emulate the HTTPS entitlement endpoint."`
-	Client     client.Cmd                `cmd:"" help:"Ask a server for an entitlement, as a Batch task does (its flags: ses client check --help)."`
+	Client     clientcmd.Cmd             `cmd:"" help:"Ask a server for an entitlement, as a Batch task does (its flags: ses client check --help)."`
 	Links      LinksCmd                  `cmd:"" help:"Create sestest and sesclient links to this binary in a folder."`
 	Completion kongcompletion.Completion `cmd:"" help:"Print shell completion code: ses completion bash|zsh|fish."`
 }

@@ -12,13 +12,14 @@ import (
 
 	"github.com/seskit/ses/cli"
 	"github.com/seskit/ses/client"
+	"github.com/seskit/ses/clientcmd"
 	"github.com/seskit/ses/tool"
 )
 
 // ChainCmd is `ses certs chain`.
 type ChainCmd struct {
-	URL              string `arg:"" help:"The server, e.g. https://demo.westus.batch.azure.com."`
-	client.ConnFlags `embed:""`
+	URL                 string `arg:"" help:"The server, e.g. https://demo.westus.batch.azure.com."`
+	clientcmd.ConnFlags `embed:""`
 }
 
 // Run connects, sends nothing but the handshake, and prints the chain the

@@ -11,6 +11,7 @@ import (
 	"github.com/seskit/ses/certs"
 	"github.com/seskit/ses/cli"
 	"github.com/seskit/ses/client"
+	"github.com/seskit/ses/clientcmd"
 	"github.com/seskit/ses/server"
 	"github.com/seskit/ses/token"
 	"github.com/seskit/ses/tool"
@@ -86,7 +87,7 @@ type VerifyCmd struct {
 // 127.0.0.1, ::1) is trusted through the store's development PKI, as
 // `ses client --dev` does; any other must pass the Batch rules.
 func (c *VerifyCmd) Run(g *cli.Globals) error {
-	check := client.CheckCmd{TokenFlags: client.TokenFlags{App: c.App, Token: c.Token}}
+	check := clientcmd.CheckCmd{TokenFlags: clientcmd.TokenFlags{App: c.App, Token: c.Token}}
 	check.URL, check.APIVersion = c.Server, c.APIVersion
 	check.Retries, check.Timeout = client.DefaultRetries, client.DefaultTimeout
 	if check.URL == "" {

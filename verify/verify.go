@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/seskit/ses/cli"
+	"github.com/seskit/ses/client"
 	"github.com/seskit/ses/tool"
 )
 
@@ -30,12 +31,9 @@ type Cmd struct {
 	JSON         bool     `help:"Print the explanation as JSON."`
 }
 
-// tokenEnv is the variable a Batch task finds its token in.
-const tokenEnv = "AZ_BATCH_SOFTWARE_ENTITLEMENT_TOKEN"
-
 // Run explains the token and exits 1 when it is not valid.
 func (c *Cmd) Run(g *cli.Globals) error {
-	raw, err := g.ReadToken(c.Token, c.TokenFile, tokenEnv)
+	raw, err := g.ReadToken(c.Token, c.TokenFile, client.EnvToken)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package client
+package clientcmd
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/seskit/ses/cli"
+	"github.com/seskit/ses/client"
 )
 
 // ExecCmd is `ses client exec`: run a program while holding a lease.
@@ -81,7 +82,7 @@ func (c *ExecCmd) Run(g *cli.Globals) error {
 
 // keepRenewed renews the lease when half of it has passed. A definite
 // refusal, or an expiry reached without a renewal, is sent on refused.
-func (c *ExecCmd) keepRenewed(ctx context.Context, g *cli.Globals, cl *Client, lease *Lease, d time.Duration, refused chan<- error) {
+func (c *ExecCmd) keepRenewed(ctx context.Context, g *cli.Globals, cl *client.Client, lease *client.Lease, d time.Duration, refused chan<- error) {
 	expiry := lease.Expiry
 	wait := time.Until(expiry) / 2
 	for {
@@ -91,7 +92,7 @@ func (c *ExecCmd) keepRenewed(ctx context.Context, g *cli.Globals, cl *Client, l
 		case <-time.After(wait):
 		}
 		next, err := cl.Renew(ctx, lease.ID, d)
-		var denied *DeniedError
+		var denied *client.DeniedError
 		switch {
 		case ctx.Err() != nil:
 			return

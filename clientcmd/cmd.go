@@ -1,4 +1,4 @@
-package client
+package clientcmd
 
 // Cmd is `ses client`: with no subcommand, the entitlement check.
 type Cmd struct {

@@ -1,4 +1,4 @@
-package client
+package clientcmd
 
 import (
 	"fmt"
@@ -19,7 +19,7 @@ func (c *LeaseCmd) Run(g *cli.Globals) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(g.Stdout, "%s %s\n", l.ID, stampOr(l.Expiry, ""))
+	fmt.Fprintf(g.Stdout, "%s %s\n", l.ID, tool.FormatTime(l.Expiry))
 	return nil
 }
 

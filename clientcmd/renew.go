@@ -1,4 +1,4 @@
-package client
+package clientcmd
 
 import (
 	"context"
@@ -29,6 +29,6 @@ func (c *RenewCmd) Run(g *cli.Globals) error {
 	if err != nil {
 		return ExitError(err)
 	}
-	fmt.Fprintf(g.Stdout, "%s %s\n", c.ID, stampOr(expiry, ""))
+	fmt.Fprintf(g.Stdout, "%s %s\n", c.ID, tool.FormatTime(expiry))
 	return nil
 }
