@@ -153,27 +153,22 @@ func (f *TokenFlags) read(g *cli.Globals) (string, error) {
 type LeaseFlags struct {
 	ConnFlags  `embed:""`
 	TokenFlags `embed:""`
-	Duration   string `help:"Lease duration, ISO 8601." default:"PT5M" placeholder:"DURATION"`
+	Duration   time.Duration `help:"Lease duration." default:"${default_lease}"`
 }
 
-// acquire checks the flags, takes the lease and returns it with the client
-// and the duration.
-func (f *LeaseFlags) acquire(g *cli.Globals) (*client.Client, *client.Lease, time.Duration, error) {
-	d, err := parseDuration(f.Duration)
-	if err != nil {
-		return nil, nil, 0, err
-	}
+// acquire takes the lease and returns it with the client.
+func (f *LeaseFlags) acquire(g *cli.Globals) (*client.Client, *client.Lease, error) {
 	token, err := f.read(g)
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, err
 	}
 	cl, err := f.newClient(g, tool.LeaseAPIVersion)
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, err
 	}
-	l, err := cl.Acquire(context.Background(), token, f.App, d)
+	l, err := cl.Acquire(context.Background(), token, f.App, f.Duration)
 	if err != nil {
-		return nil, nil, 0, ExitError(err)
+		return nil, nil, ExitError(err)
 	}
-	return cl, l, d, nil
+	return cl, l, nil
 }

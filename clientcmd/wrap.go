@@ -22,7 +22,7 @@ type WrapCmd struct {
 	CA        []string      `help:"Trust this CA certificate file besides the system roots (repeatable)." type:"path" placeholder:"FILE"`
 	Pin       []string      `help:"Also pin this certificate: SHA-1 or SHA-256 thumbprint, optionally =COMMON NAME (repeatable)." placeholder:"THUMBPRINT[=CN]"`
 	Dev       bool          `help:"Trust the store's development root and pin its intermediate."`
-	Timeout   time.Duration `help:"Bound on the call." default:"30s"`
+	Timeout   time.Duration `help:"Bound on the call." default:"${default_wrap_timeout}"`
 }
 
 // Run asks the issuer and prints the token.

@@ -61,9 +61,6 @@ func (c *Cmd) Run(g *cli.Globals) error {
 	if err != nil {
 		return err
 	}
-	if c.MaxLease <= 0 {
-		return cli.Usagef("--max-lease %s: want a positive duration", c.MaxLease)
-	}
 	var ns *acs.Namespace
 	if c.ACS != "" {
 		if ns, err = acs.Load(c.ACS); err != nil {

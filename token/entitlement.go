@@ -4,7 +4,6 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/seskit/ses/cli"
@@ -14,18 +13,18 @@ import (
 // EntitlementCmd is `ses token`: it mints an entitlement token shaped as
 // production issues it.
 type EntitlementCmd struct {
-	App       []string `name:"app" aliases:"application-id" help:"Entitled application id (repeatable, or comma-separated)." placeholder:"APP"`
-	Address   []string `name:"address" aliases:"ip" help:"Entitled node address (repeatable, or comma-separated; default: every address of this machine)." placeholder:"IP"`
-	VMID      string   `name:"vmid" help:"Virtual machine id claim." placeholder:"ID"`
-	NotBefore string   `help:"Start of validity: RFC 3339, yyyy-MM-ddTHH:mm (local), yyyy-MM-dd, or +2h/-1d from now (default: now)." placeholder:"TIME"`
-	NotAfter  string   `help:"End of validity, as --not-before (default: --lifetime after --not-before)." xor:"end" placeholder:"TIME"`
-	Lifetime  string   `help:"Validity after --not-before, e.g. 2h, 7d, 1d12h (default: 7d)." xor:"end" placeholder:"SPAN"`
-	Sign      string   `help:"Certificate to sign with: a file, a thumbprint, dev, or none." default:"dev" placeholder:"CERT"`
-	Encrypt   string   `help:"Certificate to encrypt to: a file, a thumbprint, dev, or none." default:"dev" placeholder:"CERT"`
-	Audience  string   `help:"Audience claim." default:"${default_audience}" placeholder:"URL"`
-	Issuer    string   `help:"Issuer claim." default:"${default_issuer}" placeholder:"URL"`
-	ID        string   `name:"id" help:"Token id claim (default: token-<uuid>)." placeholder:"ID"`
-	TokenFile string   `name:"token-file" short:"o" help:"Write the token to this file instead of stdout." type:"path" placeholder:"FILE"`
+	App       []string       `name:"app" aliases:"application-id" help:"Entitled application id (repeatable, or comma-separated)." placeholder:"APP"`
+	Address   []string       `name:"address" aliases:"ip" help:"Entitled node address (repeatable, or comma-separated; default: every address of this machine)." placeholder:"IP"`
+	VMID      string         `name:"vmid" help:"Virtual machine id claim." placeholder:"ID"`
+	NotBefore string         `help:"Start of validity: RFC 3339, yyyy-MM-ddTHH:mm (local), yyyy-MM-dd, or +2h/-1d from now (default: now)." placeholder:"TIME"`
+	NotAfter  string         `help:"End of validity, as --not-before (default: --lifetime after --not-before)." xor:"end" placeholder:"TIME"`
+	Lifetime  *time.Duration `help:"Validity after --not-before, e.g. 2h, 7d, 1d12h (default: ${default_lifetime})." xor:"end" placeholder:"DURATION"`
+	Sign      string         `help:"Certificate to sign with: a file, a thumbprint, dev, or none." default:"dev" placeholder:"CERT"`
+	Encrypt   string         `help:"Certificate to encrypt to: a file, a thumbprint, dev, or none." default:"dev" placeholder:"CERT"`
+	Audience  string         `help:"Audience claim." default:"${default_audience}" placeholder:"URL"`
+	Issuer    string         `help:"Issuer claim." default:"${default_issuer}" placeholder:"URL"`
+	ID        string         `name:"id" help:"Token id claim (default: token-<uuid>)." placeholder:"ID"`
+	TokenFile string         `name:"token-file" short:"o" help:"Write the token to this file instead of stdout." type:"path" placeholder:"FILE"`
 }
 
 // Run mints the token.
@@ -99,11 +98,8 @@ func (c *EntitlementCmd) claims(g *cli.Globals) (tool.Claims, error) {
 		exp = t
 	} else {
 		life := tool.DefaultLifetime
-		if c.Lifetime != "" {
-			var err error
-			if life, err = tool.ParseSpan(strings.TrimPrefix(c.Lifetime, "+")); err != nil {
-				return tool.Claims{}, cli.Usagef("--lifetime: %v", err).Hint("for example --lifetime 2h or --lifetime 7d")
-			}
+		if c.Lifetime != nil {
+			life = *c.Lifetime
 		}
 		exp = nbf.Add(life)
 	}
