@@ -115,7 +115,7 @@ func New(o Options) (*Client, error) {
 		return nil, err
 	}
 	host := base.Hostname()
-	if _, ok := tool.AllowedHost(host, o.AllowHosts); !ok {
+	if !tool.AllowedHost(host, o.AllowHosts) {
 		suffixes := make([]string, len(tool.BatchHosts))
 		for i, h := range tool.BatchHosts {
 			suffixes[i] = "*" + h.Suffix

@@ -23,7 +23,7 @@ type ConnFlags struct {
 	Dev        bool          `help:"Trust the store's development root, pin its intermediate, allow localhost."`
 	Retries    int           `help:"Retries of connection failures, timeouts, 429 and 5xx." default:"${default_retries}"`
 	Timeout    time.Duration `help:"Bound on the whole call, retries included." default:"${default_timeout}"`
-	APIVersion string        `help:"api-version to ask with." default:"${default_api_version}" placeholder:"VERSION"`
+	APIVersion string        `help:"api-version to ask with (default: ${default})." default:"${default_api_version}" placeholder:"VERSION"`
 }
 
 // Options turns the flags into client.Options.

@@ -115,7 +115,7 @@ type ListCertificatesCmd struct {
 }
 
 // Run lists with `ses certs list`, plus the reference's extra columns.
-func (c *ListCertificatesCmd) Run(g *cli.Globals) error {
+func (c *ListCertificatesCmd) Run(g *cli.Globals, store *tool.Store) error {
 	extra := cli.List(c.ExtraColumns)
 	for _, col := range extra {
 		switch strings.ToLower(col) {
@@ -124,8 +124,7 @@ func (c *ListCertificatesCmd) Run(g *cli.Globals) error {
 			return cli.Usagef("--extra-columns %q: want subjectname or friendlyname", col)
 		}
 	}
-	l := certs.ListCmd{Show: c.Show, Extra: extra}
-	return l.Run(g)
+	return certs.Listing{Show: c.Show, Extra: extra}.Write(g, store)
 }
 
 // FindCertificateCmd is `sestest find-certificate`.
@@ -134,7 +133,7 @@ type FindCertificateCmd struct {
 }
 
 // Run shows the certificate with `ses certs show`.
-func (c *FindCertificateCmd) Run(g *cli.Globals) error {
+func (c *FindCertificateCmd) Run(g *cli.Globals, store *tool.Store) error {
 	s := certs.ShowCmd{Cert: c.Thumbprint}
-	return s.Run(g)
+	return s.Run(g, store)
 }

@@ -25,11 +25,11 @@ import (
 
 // Cmd is `ses server`.
 type Cmd struct {
-	URL              string `help:"Where to listen: https://HOST:PORT (port 0 picks a free one)." default:"https://localhost:4443" placeholder:"URL"`
-	Connection       string `help:"TLS certificate: a file, a thumbprint, or dev (the development TLS certificate)." default:"dev" placeholder:"CERT"`
+	URL              string `help:"Where to listen: https://HOST:PORT (port 0 picks a free one) (default: ${default})." default:"https://localhost:4443" placeholder:"URL"`
+	Connection       string `help:"TLS certificate: a file, a thumbprint, or dev for the development TLS certificate (default: ${default})." default:"dev" placeholder:"CERT"`
 	cli.KeyFlags     `embed:""`
-	Audience         string        `help:"Audience tokens must carry." default:"${default_audience}" placeholder:"URL"`
-	Issuer           string        `help:"Issuer tokens must carry." default:"${default_issuer}" placeholder:"URL"`
+	Audience         string        `help:"Audience tokens must carry (default: ${default})." default:"${default_audience}" placeholder:"URL"`
+	Issuer           string        `help:"Issuer tokens must carry (default: ${default})." default:"${default_issuer}" placeholder:"URL"`
 	ExitAfterRequest bool          `help:"Exit 0 after the first entitlement request has been answered."`
 	MaxLease         time.Duration `help:"Longest lease duration granted." default:"${default_max_lease}"`
 	State            string        `help:"Keep leases in this database file, restored on start (default: in memory)." type:"path" placeholder:"FILE"`

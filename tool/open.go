@@ -301,7 +301,7 @@ func (v *Verifier) verifySignature(inner string, tok *Token, r *Explanation) ([]
 		return unverified(), true
 	}
 	r.pass("signing-key", want.String())
-	obj, err := jose.ParseSigned(inner, []jose.SignatureAlgorithm{jose.RS512})
+	obj, err := jose.ParseSignedCompact(inner, []jose.SignatureAlgorithm{jose.RS512})
 	if err != nil {
 		r.fail("signature", ReasonMalformed, "signed token is malformed: %v", err)
 		return unverified(), true
