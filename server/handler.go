@@ -20,8 +20,8 @@ import (
 // MaxBody is the largest request body read; larger ones get 413.
 const MaxBody = 64 << 10
 
-// Config is what the handler needs to judge requests.
-type Config struct {
+// HandlerConfig is what the handler needs to judge requests.
+type HandlerConfig struct {
 	// Verifier opens tokens: certificates, issuer and audience.
 	Verifier *tool.Verifier
 	// MaxLease is the longest lease duration granted.
@@ -48,13 +48,13 @@ type Config struct {
 // Handler is the emulated entitlement endpoint, its status page and its
 // management API.
 type Handler struct {
-	cfg       Config
+	cfg       HandlerConfig
 	cache     *tokenCache
 	decisions *decisionLog
 }
 
 // NewHandler returns the endpoint's handler.
-func NewHandler(cfg Config) *Handler {
+func NewHandler(cfg HandlerConfig) *Handler {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

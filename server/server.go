@@ -84,7 +84,7 @@ func (c *Cmd) Run(g *cli.Globals) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	cfg := Config{
+	cfg := HandlerConfig{
 		Verifier: v, MaxLease: c.MaxLease, Leases: leases, Log: g.Log,
 		Version: g.Version, AdminAudience: u.String() + tool.PathAdmin,
 		Settings: [][2]string{
