@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -446,10 +445,4 @@ func OrNone(s string) string {
 		return "(none)"
 	}
 	return s
-}
-
-// IsReason reports whether err is a token *Error with the given reason.
-func IsReason(err error, reason Reason) bool {
-	var e *CheckError
-	return errors.As(err, &e) && e.Reason == reason
 }
