@@ -380,6 +380,19 @@ func parseAddress(s string) (netip.Addr, error) {
 	return a.WithZone("").Unmap(), nil
 }
 
+// EntitlesAddress reports whether addr is one of addresses, a token's ip
+// claim, compared as Token.Check compares a caller's address: IPv4-mapped
+// IPv6 as IPv4, an IPv6 zone ignored.
+func EntitlesAddress(addresses []string, addr netip.Addr) bool {
+	want := addr.WithZone("").Unmap()
+	for _, s := range addresses {
+		if a, err := parseAddress(s); err == nil && a == want {
+			return true
+		}
+	}
+	return false
+}
+
 func (t *Token) checks(req Request) []CheckResult {
 	var r Explanation
 	c := t.Claims
@@ -411,12 +424,7 @@ func (t *Token) checks(req Request) []CheckResult {
 	}
 	if req.Address.IsValid() {
 		want := req.Address.WithZone("").Unmap()
-		found := false
-		for _, s := range c.Addresses {
-			a, err := parseAddress(s)
-			found = found || err == nil && a == want
-		}
-		if found {
+		if EntitlesAddress(c.Addresses, want) {
 			r.pass("address", want.String())
 		} else {
 			r.fail("address", ReasonAddress, "token entitles %s, not the address %s", quoteList(c.Addresses), want)

@@ -119,6 +119,9 @@ const (
 	CodeAlreadyReleased ErrorCode = "AlreadyReleased"
 	// CodeLeaseExpired: 409, renewing an expired lease.
 	CodeLeaseExpired ErrorCode = "LeaseExpired"
+	// CodeTooManyLeases: 409, acquiring a lease on a token that holds as
+	// many active leases as the server allows.
+	CodeTooManyLeases ErrorCode = "TooManyLeases"
 	// CodeRequestBodyTooLarge: 413.
 	CodeRequestBodyTooLarge ErrorCode = "RequestBodyTooLarge"
 	// CodeMethodNotAllowed: 405.
