@@ -1,13 +1,17 @@
 package server
 
 import (
+	"bytes"
 	"crypto/rsa"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -116,18 +120,320 @@ func reportRate(b *testing.B) {
 func BenchmarkLeaseMemory(b *testing.B) {
 	const n = 1_000_000
 	now := time.Now()
-	remote := netip.MustParseAddr("10.0.0.1")
 	for b.Loop() {
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
 		l := NewLeases()
-		for range n {
-			l.Acquire(strings.Clone("contosoapp"), remote, now.Add(2*time.Hour), now.Add(time.Hour), now)
-		}
+		fillLeases(l, n, now)
 		runtime.GC()
 		runtime.ReadMemStats(&after)
 		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "bytes/lease")
 		runtime.KeepAlive(l)
+	}
+}
+
+// benchToken mints a token for contosoapp on 127.0.0.1, valid for an hour.
+func benchToken(b *testing.B) string {
+	sign, enc, _ := testCreds(b)
+	now := time.Now()
+	tok, err := tool.Seal(tool.Claims{ID: tool.NewTokenID(), Issuer: tool.DefaultIssuer, Audience: tool.DefaultAudience,
+		NotBefore: now.Add(-time.Minute), Expiry: now.Add(time.Hour), IssuedAt: now,
+		Applications: []string{"contosoapp"}, Addresses: []string{"127.0.0.1"}}, sign, enc.Certificate)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return tok
+}
+
+// benchHandler is the server's handler as ses server runs it, with a real
+// logger at info level so that the log line is part of the cost.
+func benchHandler(b *testing.B, leases *Leases) *Handler {
+	sign, enc, _ := testCreds(b)
+	return NewHandler(HandlerConfig{Verifier: &tool.Verifier{Sign: sign.Certificate, Decrypt: enc},
+		MaxLease: time.Hour, Leases: leases, Log: zerolog.New(io.Discard).With().Timestamp().Logger()})
+}
+
+// baselineHandler is what the server is measured against: a plain Go
+// handler that reads the body and answers constant JSON.
+func baselineHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		io.WriteString(w, `{"id":"entitlement-00000000-0000-4000-8000-000000000000","expiry":"2026-11-29T00:00:00Z"}`+"\n")
+	})
+}
+
+// reportAgainst reports n operations in took as a rate beside the
+// baseline's n in baseline, and their ratio.
+func reportAgainst(b *testing.B, unit string, took, baseline time.Duration, baseName string) {
+	rate, base := float64(b.N)/took.Seconds(), float64(b.N)/baseline.Seconds()
+	b.ReportMetric(rate, unit)
+	b.ReportMetric(base, baseName+"-"+unit)
+	b.ReportMetric(rate/base, "x-"+baseName)
+}
+
+// BenchmarkLoad drives the server over real TLS keep-alive connections,
+// several at once, beside its baseline measured in the same run:
+//
+//	go test ./server -run XXX -bench Load -benchmem
+//
+//	RepeatedToken/cN  one cached token, N connections at once, against
+//	                  the plain TLS handler (baselineHandler) under the
+//	                  same load; allocs/op are the server's per request
+//	NewToken/c8       a new token every request, against the crypto floor
+//	                  (testpki.Floor) run on GOMAXPROCS goroutines
+//
+// Each reports req/s, the baseline's, and x-baseline (or x-floor), their
+// ratio.
+func BenchmarkLoad(b *testing.B) {
+	const path = "/softwareEntitlements?api-version=2017-09-01.6.0"
+	for _, conns := range []int{8, 32} {
+		b.Run(fmt.Sprintf("RepeatedToken/c%d", conns), func(b *testing.B) {
+			b.StopTimer()
+			req := request("POST", path, body(benchToken(b), "contosoapp"))
+			next := func(int) []byte { return req }
+			ses, base := httptest.NewTLSServer(benchHandler(b, nil)), httptest.NewTLSServer(baselineHandler())
+			defer ses.Close()
+			defer base.Close()
+			bc, sc := dialAll(b, base, conns, req, 200), dialAll(b, ses, conns, req, 200)
+			took, baseline := alternate(b, 2000,
+				func(k int) time.Duration { return run(b, sc, k, next, 200) },
+				func(k int) time.Duration { return run(b, bc, k, next, 200) })
+			reportAgainst(b, "req/s", took, baseline, "baseline")
+		})
+	}
+	b.Run("NewToken/c8", func(b *testing.B) {
+		b.StopTimer()
+		sign, enc, _ := testCreds(b)
+		reqs := make([][]byte, b.N+8)
+		var wg sync.WaitGroup
+		for w := range runtime.GOMAXPROCS(0) {
+			wg.Go(func() {
+				for i := w; i < len(reqs); i += runtime.GOMAXPROCS(0) {
+					reqs[i] = request("POST", path, body(benchToken(b), "contosoapp"))
+				}
+			})
+		}
+		wg.Wait()
+		round := testpki.Floor(b, sign.Key.(*rsa.PrivateKey), enc.Key.(*rsa.PrivateKey))
+		ses := httptest.NewTLSServer(benchHandler(b, nil))
+		defer ses.Close()
+		sc := make([]*loadConn, 8)
+		for i := range sc {
+			sc[i] = dialLoad(b, ses)
+			if status, body, err := sc[i].do(reqs[b.N+i]); err != nil || status != 200 {
+				b.Fatalf("first request: %d %s %v", status, body, err)
+			}
+		}
+		done := 0
+		took, floor := alternate(b, 200,
+			func(k int) time.Duration {
+				d := run(b, sc, k, func(i int) []byte { return reqs[done+i] }, 200)
+				done += k
+				return d
+			},
+			func(k int) time.Duration { return floorTime(b, round, k) })
+		reportAgainst(b, "req/s", took, floor, "floor")
+	})
+}
+
+// alternate splits b.N operations into rounds of at most chunk, and runs
+// each round on the baseline and then, timed, on what is measured, so that
+// both see the same load of the machine; it returns the two total times.
+// Only the measured rounds count for -benchmem.
+func alternate(b *testing.B, chunk int, measured, baseline func(n int) time.Duration) (took, base time.Duration) {
+	b.StopTimer()
+	for done := 0; done < b.N; {
+		k := min(chunk, b.N-done)
+		base += baseline(k)
+		b.StartTimer()
+		took += measured(k)
+		b.StopTimer()
+		done += k
+	}
+	return took, base
+}
+
+// floorTime runs round n times on GOMAXPROCS goroutines and returns how long
+// that took.
+func floorTime(b *testing.B, round func() error, n int) time.Duration {
+	var (
+		wg   sync.WaitGroup
+		next = make(chan struct{}, n)
+	)
+	for range n {
+		next <- struct{}{}
+	}
+	close(next)
+	start := time.Now()
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for range next {
+				if err := round(); err != nil {
+					b.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return time.Since(start)
+}
+
+// BenchmarkDurableLeases runs acquire, renew and release cycles from 32
+// clients at once against a --state server, beside the same against the
+// in-memory lease table in the same run:
+//
+//	go test ./server -run XXX -bench DurableLeases
+//
+// It reports cycles/s with the file, memory-cycles/s without, and
+// x-memory, their ratio.
+func BenchmarkDurableLeases(b *testing.B) {
+	const clients = 32
+	b.StopTimer()
+	tok := benchToken(b)
+	mem := httptest.NewTLSServer(benchHandler(b, nil))
+	defer mem.Close()
+	leases, err := OpenLeases(filepath.Join(b.TempDir(), "leases.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer leases.Close()
+	durable := httptest.NewTLSServer(benchHandler(b, leases))
+	defer durable.Close()
+
+	mc, dc := dialAll(b, mem, clients, nil, 0), dialAll(b, durable, clients, nil, 0)
+	took, inMemory := alternate(b, 500,
+		func(k int) time.Duration { return leaseCycles(b, dc, k, tok) },
+		func(k int) time.Duration { return leaseCycles(b, mc, k, tok) })
+	reportAgainst(b, "cycles/s", took, inMemory, "memory")
+}
+
+// leaseCycles runs n cycles of acquire, renew and release over conns at
+// once and returns how long they took.
+func leaseCycles(b *testing.B, conns []*loadConn, n int, tok string) time.Duration {
+	acquire := request("POST", "/softwareEntitlements"+leaseV, leaseBody(tok, "contosoapp", "PT10M"))
+	idField := []byte(`"entitlementId":"`)
+	var (
+		wg     sync.WaitGroup
+		next   = make(chan struct{}, n)
+		failed = make(chan string, len(conns))
+	)
+	for range n {
+		next <- struct{}{}
+	}
+	close(next)
+	start := time.Now()
+	for _, c := range conns {
+		wg.Go(func() {
+			for range next {
+				status, body, err := c.do(acquire)
+				i := bytes.Index(body, idField)
+				if err != nil || status != 200 || i < 0 || len(body) < i+len(idField)+32 {
+					failed <- fmt.Sprintf("acquire: %d %s %v", status, body, err)
+					return
+				}
+				lease := "/softwareEntitlements/" + string(body[i+len(idField):i+len(idField)+32]) + leaseV
+				if status, body, err := c.do(request("POST", lease, `{"duration":"PT5M"}`)); err != nil || status != 200 {
+					failed <- fmt.Sprintf("renew: %d %s %v", status, body, err)
+					return
+				}
+				if status, body, err := c.do(request("DELETE", lease, "")); err != nil || status != 204 {
+					failed <- fmt.Sprintf("release: %d %s %v", status, body, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	took := time.Since(start)
+	close(failed)
+	for f := range failed {
+		b.Fatal(f)
+	}
+	return took
+}
+
+// fullLeases is a lease table of a million active leases, made once for
+// BenchmarkAcquireBesideStatus.
+var fullLeases = sync.OnceValue(func() *Leases {
+	l := NewLeases()
+	fillLeases(l, 1_000_000, time.Now())
+	return l
+})
+
+// BenchmarkAcquireBesideStatus acquires leases one after another on a
+// server holding a million, first alone and then while another client
+// fetches the status page in a loop, and compares the 99th percentiles of
+// the acquisitions' latency:
+//
+//	go test ./server -run XXX -bench AcquireBesideStatus -benchtime 2000x
+//
+// It reports p99-ms (beside the page fetches), quiet-p99-ms (without) and
+// x-quiet, their ratio, and how many pages were fetched.
+func BenchmarkAcquireBesideStatus(b *testing.B) {
+	b.StopTimer()
+	tok := benchToken(b)
+	h := benchHandler(b, fullLeases())
+	srv := httptest.NewTLSServer(h)
+	defer srv.Close()
+	acquire := request("POST", "/softwareEntitlements"+leaseV, leaseBody(tok, "contosoapp", "PT10M"))
+	c := dialAll(b, srv, 1, acquire, 200)[0]
+	latencies := func() []time.Duration {
+		ds := make([]time.Duration, b.N)
+		for i := range ds {
+			start := time.Now()
+			if status, body, err := c.do(acquire); err != nil || status != 200 {
+				b.Fatalf("acquire: %d %s %v", status, body, err)
+			}
+			ds[i] = time.Since(start)
+		}
+		return ds
+	}
+	quiet := percentile(latencies(), 0.99)
+
+	page := dialAll(b, srv, 1, request("GET", "/", ""), 200)[0]
+	stop := make(chan struct{})
+	fetched := make(chan int)
+	go func() {
+		n := 0
+		defer func() { fetched <- n }()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if status, _, err := page.do(request("GET", "/", "")); err != nil || status != 200 {
+				b.Errorf("status page: %d %v", status, err)
+				return
+			}
+			n++
+		}
+	}()
+	b.StartTimer()
+	busy := percentile(latencies(), 0.99)
+	b.StopTimer()
+	close(stop)
+	pages := <-fetched
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	b.ReportMetric(ms(busy), "p99-ms")
+	b.ReportMetric(ms(quiet), "quiet-p99-ms")
+	b.ReportMetric(float64(busy)/float64(quiet), "x-quiet")
+	b.ReportMetric(float64(pages), "pages")
+}
+
+// fillLeases acquires n leases on l directly, 100 per token as a pool's
+// tasks would hold them.
+func fillLeases(l *Leases, n int, now time.Time) {
+	remote := netip.MustParseAddr("10.0.0.1")
+	var tok *tool.Token
+	for i := range n {
+		if i%DefaultMaxLeasesPerToken == 0 {
+			tok = leaseToken(now.Add(2*time.Hour), "10.0.0.1")
+		}
+		if _, err := l.Acquire(tok, strings.Clone("contosoapp"), remote, now.Add(time.Hour), now, DefaultMaxLeasesPerToken); err != nil {
+			panic(err)
+		}
 	}
 }

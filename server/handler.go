@@ -26,6 +26,9 @@ type HandlerConfig struct {
 	Verifier *tool.Verifier
 	// MaxLease is the longest lease duration granted.
 	MaxLease time.Duration
+	// MaxLeasesPerToken bounds the active leases one token may hold; 0
+	// means DefaultMaxLeasesPerToken.
+	MaxLeasesPerToken int
 	// Leases holds the leases; nil means a new in-memory table.
 	Leases *Leases
 	// Log receives one line per request.
@@ -60,6 +63,9 @@ func NewHandler(cfg HandlerConfig) *Handler {
 	}
 	if cfg.Leases == nil {
 		cfg.Leases = NewLeases()
+	}
+	if cfg.MaxLeasesPerToken <= 0 {
+		cfg.MaxLeasesPerToken = DefaultMaxLeasesPerToken
 	}
 	return &Handler{cfg: cfg, cache: newTokenCache(tokenCacheSize), decisions: newDecisionLog(50)}
 }
@@ -114,7 +120,7 @@ func (h *Handler) route(w http.ResponseWriter, r *http.Request, out *outcome) {
 		out.entitled = true
 		h.entitlement(w, r, out)
 	case strings.HasPrefix(path, entitlementsPath+"/") && !strings.Contains(path[len(entitlementsPath)+1:], "/"):
-		id := path[len(entitlementsPath)+1:]
+		id := leaseIDOf(r.URL.Path, tool.PathEntitlements)
 		switch r.Method {
 		case http.MethodPost:
 			out.entitled = true
@@ -138,6 +144,17 @@ func (h *Handler) route(w http.ResponseWriter, r *http.Request, out *outcome) {
 	default:
 		notFound(w)
 	}
+}
+
+// leaseIDOf is the lease id in path, which names a lease under prefix in
+// any case, with or without a final "/": the id as written, never changed
+// in case, since ids are matched exactly.
+func leaseIDOf(path, prefix string) string {
+	path = strings.TrimRight(path, "/")
+	if len(path) <= len(prefix)+1 || !strings.EqualFold(path[:len(prefix)], prefix) {
+		return ""
+	}
+	return path[len(prefix)+1:]
 }
 
 // apiVersion checks the api-version query parameter (its name in any
@@ -284,6 +301,14 @@ func (h *Handler) entitlement(w http.ResponseWriter, r *http.Request, out *outco
 	if !ok {
 		return
 	}
+	// The duration is checked before the token's presence, as the
+	// reference server did.
+	var duration time.Duration
+	if v.Lease {
+		if duration, ok = h.duration(w, req, out); !ok {
+			return
+		}
+	}
 	switch {
 	case req.Token == "":
 		fail(w, out, tool.ReasonTokenMissing, "Missing token from request body; denying entitlement request.")
@@ -291,12 +316,6 @@ func (h *Handler) entitlement(w http.ResponseWriter, r *http.Request, out *outco
 	case req.ApplicationID == "":
 		fail(w, out, tool.ReasonApplicationMissing, "Missing applicationId from request body; denying entitlement request.")
 		return
-	}
-	var duration time.Duration
-	if v.Lease {
-		if duration, ok = h.duration(w, req, out); !ok {
-			return
-		}
 	}
 	now, addr := h.cfg.Now(), peer(r)
 	tok, err := h.check(req.Token, req.ApplicationID, addr, now)
@@ -311,8 +330,14 @@ func (h *Handler) entitlement(w http.ResponseWriter, r *http.Request, out *outco
 	}
 	switch {
 	case v.Lease:
-		lease, err := h.cfg.Leases.Acquire(req.ApplicationID, addr, tok.Claims.Expiry, minTime(now.Add(duration), tok.Claims.Expiry), now)
-		if err != nil {
+		lease, err := h.cfg.Leases.Acquire(tok, req.ApplicationID, addr, minTime(now.Add(duration), tok.Claims.Expiry), now, h.cfg.MaxLeasesPerToken)
+		var tooMany *tooManyLeasesError
+		switch {
+		case errors.As(err, &tooMany):
+			out.detail = err.Error()
+			fail(w, out, tool.ReasonLeaseLimit, fmt.Sprintf("The token holds %d active leases, the most one token may hold; release one first.", tooMany.limit))
+			return
+		case err != nil:
 			internalError(w, out, err)
 			return
 		}
@@ -356,7 +381,7 @@ func (h *Handler) renew(w http.ResponseWriter, r *http.Request, id string, out *
 	if !ok {
 		return
 	}
-	lease, err := h.cfg.Leases.Renew(id, d, h.cfg.Now())
+	lease, err := h.cfg.Leases.Renew(id, peer(r), d, h.cfg.Now())
 	out.app = lease.Application
 	if leaseError(w, out, lease, err) {
 		return
@@ -370,7 +395,7 @@ func (h *Handler) release(w http.ResponseWriter, r *http.Request, id string, out
 	if !h.leaseVersion(w, r, out) {
 		return
 	}
-	lease, err := h.cfg.Leases.Release(id, h.cfg.Now())
+	lease, err := h.cfg.Leases.Release(id, peer(r), h.cfg.Now())
 	out.app = lease.Application
 	if leaseError(w, out, lease, err) {
 		return
