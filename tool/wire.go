@@ -149,7 +149,10 @@ const TimeLayout = time.RFC3339
 
 // FormatTime writes t in TimeLayout, in UTC: the form of every time on the
 // wire and in what ses prints.
-func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
+func FormatTime(t time.Time) string { return string(AppendTime(nil, t)) }
+
+// AppendTime appends t to b as FormatTime writes it.
+func AppendTime(b []byte, t time.Time) []byte { return t.UTC().AppendFormat(b, TimeLayout) }
 
 // The form fields and values of WRAP v0.9 (the token endpoint at PathWRAP).
 const (
