@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -17,19 +18,27 @@ var errNotJSON = errors.New("request body is not a JSON object")
 // included, as encoding/json does.
 const maxDepth = 10000
 
+// request is a decoded request body. Token is a slice of the body itself
+// unless it had to be unescaped: it is valid only as long as the body.
+type request struct {
+	token         []byte
+	applicationID string
+	duration      string
+}
+
 // decodeRequest reads a request body as the reference server did: a JSON
 // object whose property names match in any case, where strings may also be
 // written in single quotes (as in the reference's own examples). Properties
 // other than token, applicationId and duration are checked and skipped; a
 // null leaves a property unset. Otherwise it agrees with encoding/json,
-// which it replaces because it reads the body once, with one allocation per
-// string kept, where encoding/json reads it twice.
-func decodeRequest(body []byte) (tool.EntitlementRequest, error) {
+// which it replaces because it reads the body once and leaves the token in
+// it, where encoding/json reads it twice and copies it.
+func decodeRequest(body []byte) (request, error) {
 	d := decoder{data: body}
-	var r tool.EntitlementRequest
+	var r request
 	d.space()
 	if !d.eat('{') {
-		return tool.EntitlementRequest{}, errNotJSON
+		return request{}, errNotJSON
 	}
 	d.space()
 	if !d.eat('}') {
@@ -37,50 +46,57 @@ func decodeRequest(body []byte) (tool.EntitlementRequest, error) {
 			d.space()
 			name, ok := d.str(true)
 			if !ok {
-				return tool.EntitlementRequest{}, errNotJSON
+				return request{}, errNotJSON
 			}
 			d.space()
 			if !d.eat(':') {
-				return tool.EntitlementRequest{}, errNotJSON
+				return request{}, errNotJSON
 			}
 			d.space()
 			var field *string
+			token := false
 			switch {
-			case strings.EqualFold(name, tool.FieldToken):
-				field = &r.Token
-			case strings.EqualFold(name, tool.FieldApplicationID):
-				field = &r.ApplicationID
-			case strings.EqualFold(name, tool.FieldDuration):
-				field = &r.Duration
+			case strings.EqualFold(string(name), tool.FieldToken):
+				token = true
+			case strings.EqualFold(string(name), tool.FieldApplicationID):
+				field = &r.applicationID
+			case strings.EqualFold(string(name), tool.FieldDuration):
+				field = &r.duration
 			}
 			switch {
-			case field == nil:
+			case field == nil && !token:
 				if !d.skip(0) {
-					return tool.EntitlementRequest{}, errNotJSON
+					return request{}, errNotJSON
 				}
 			case d.peek() == '"' || d.peek() == '\'':
-				if *field, ok = d.str(true); !ok {
-					return tool.EntitlementRequest{}, errNotJSON
+				v, ok := d.str(true)
+				if !ok {
+					return request{}, errNotJSON
+				}
+				if token {
+					r.token = v
+				} else {
+					*field = string(v)
 				}
 			case d.literal("null"):
 			default:
 				if !d.skip(0) {
-					return tool.EntitlementRequest{}, errNotJSON
+					return request{}, errNotJSON
 				}
-				return tool.EntitlementRequest{}, fmt.Errorf("property %q is not a string", name)
+				return request{}, fmt.Errorf("property %q is not a string", name)
 			}
 			d.space()
 			if d.eat('}') {
 				break
 			}
 			if !d.eat(',') {
-				return tool.EntitlementRequest{}, errNotJSON
+				return request{}, errNotJSON
 			}
 		}
 	}
 	d.space()
 	if d.pos != len(d.data) {
-		return tool.EntitlementRequest{}, errNotJSON
+		return request{}, errNotJSON
 	}
 	return r, nil
 }
@@ -210,11 +226,12 @@ func (d *decoder) number() bool {
 
 // str reads a string in double or single quotes. With keep it returns its
 // value, invalid UTF-8 and lone surrogates replaced by U+FFFD as
-// encoding/json does; without, it only checks it.
-func (d *decoder) str(keep bool) (string, bool) {
+// encoding/json does: a slice of data when it needs no change, else a new
+// one. Without keep, it only checks it.
+func (d *decoder) str(keep bool) ([]byte, bool) {
 	q := d.peek()
 	if q != '"' && q != '\'' {
-		return "", false
+		return nil, false
 	}
 	d.pos++
 	start, plain := d.pos, true
@@ -229,40 +246,39 @@ func (d *decoder) str(keep bool) (string, bool) {
 			raw := d.data[start:d.pos]
 			d.pos++
 			if !keep {
-				return "", true
+				return nil, true
 			}
 			if plain && utf8.Valid(raw) {
-				return string(raw), true
+				return raw, true
 			}
 			return unescape(raw)
 		case c < 0x20:
-			return "", false
+			return nil, false
 		case c == '\\':
 			plain = false
 			if d.pos+1 >= len(d.data) {
-				return "", false
+				return nil, false
 			}
 			switch d.data[d.pos+1] {
 			case '"', '\'', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				d.pos++
 			case 'u':
 				if _, ok := hex4(d.data[d.pos+2:]); !ok {
-					return "", false
+					return nil, false
 				}
 				d.pos += 5
 			default:
-				return "", false
+				return nil, false
 			}
 		}
 	}
-	return "", false
+	return nil, false
 }
 
 // unescape decodes the inside of a string that has escapes (checked by str)
 // or bytes that are not UTF-8.
-func unescape(raw []byte) (string, bool) {
-	var b strings.Builder
-	b.Grow(len(raw))
+func unescape(raw []byte) ([]byte, bool) {
+	b := bytes.NewBuffer(make([]byte, 0, len(raw)))
 	for i := 0; i < len(raw); {
 		c := raw[i]
 		if c != '\\' {
@@ -272,7 +288,7 @@ func unescape(raw []byte) (string, bool) {
 			continue
 		}
 		if i+1 >= len(raw) {
-			return "", false
+			return nil, false
 		}
 		i += 2
 		switch raw[i-1] {
@@ -291,7 +307,7 @@ func unescape(raw []byte) (string, bool) {
 		case 'u':
 			r, ok := hex4(raw[i:])
 			if !ok {
-				return "", false
+				return nil, false
 			}
 			i += 4
 			if utf16.IsSurrogate(r) {
@@ -308,10 +324,10 @@ func unescape(raw []byte) (string, bool) {
 			}
 			b.WriteRune(r)
 		default:
-			return "", false
+			return nil, false
 		}
 	}
-	return b.String(), true
+	return b.Bytes(), true
 }
 
 // hex4 reads the four hex digits of a \u escape.

@@ -58,7 +58,7 @@ func TestDecodeRequest(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || r.Token != tt.token || r.ApplicationID != tt.app || r.Duration != tt.duration {
+			if err != nil || string(r.token) != tt.token || r.applicationID != tt.app || r.duration != tt.duration {
 				t.Fatalf("got %+v, %v; want token %q app %q duration %q", r, err, tt.token, tt.app, tt.duration)
 			}
 		})
@@ -73,7 +73,8 @@ func FuzzDecodeRequest(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		r, err := decodeRequest(body)
+		d, err := decodeRequest(body)
+		r := d.wire()
 		if err != nil && r != (tool.EntitlementRequest{}) {
 			t.Fatalf("decoding %q failed (%v) yet returned %+v", body, err, r)
 		}
@@ -90,6 +91,11 @@ func FuzzDecodeRequest(f *testing.F) {
 			t.Fatalf("%q accepted, but it is strict JSON that encoding/json refuses: %v", body, stdErr)
 		}
 	})
+}
+
+// wire is the request as encoding/json would read it into the wire type.
+func (r request) wire() tool.EntitlementRequest {
+	return tool.EntitlementRequest{Token: string(r.token), ApplicationID: r.applicationID, Duration: r.duration}
 }
 
 func BenchmarkDecodeRequest(b *testing.B) {

@@ -36,8 +36,8 @@ func dialLoad(tb testing.TB, srv *httptest.Server) *loadConn {
 	return &loadConn{conn: conn, r: bufio.NewReaderSize(conn, 16<<10)}
 }
 
-// request is the bytes of one HTTP/1.1 request.
-func request(method, path, body string) []byte {
+// rawRequest is the bytes of one HTTP/1.1 request.
+func rawRequest(method, path, body string) []byte {
 	return fmt.Appendf(nil, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
 		method, path, len(body), body)
 }
