@@ -375,6 +375,7 @@ func BenchmarkAcquireBesideStatus(b *testing.B) {
 	b.StopTimer()
 	tok := benchToken(b)
 	h := benchHandler(b, fullLeases())
+	h.cfg.MaxLeasesPerToken = 1 << 30 // one token takes them all
 	srv := httptest.NewTLSServer(h)
 	defer srv.Close()
 	acquire := rawRequest("POST", "/softwareEntitlements"+leaseV, leaseBody(tok, "contosoapp", "PT10M"))

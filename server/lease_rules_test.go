@@ -169,8 +169,8 @@ func TestEndedLeasesBounded(t *testing.T) {
 	if _, err := l.Renew(first.ID, remote, time.Minute, now); !errors.Is(err, errLeaseNotFound) {
 		t.Errorf("renewing the first released lease, forgotten since: %v, want %v", err, errLeaseNotFound)
 	}
-	if len(l.ended) != l.order.len() || len(l.byID) != 0 || len(l.holders) != 0 {
-		t.Errorf("ended %d, queued %d, active %d, holders %d", len(l.ended), l.order.len(), len(l.byID), len(l.holders))
+	if len(l.ended) != l.order.len() || len(l.byID) != 0 || len(l.expiry) != 0 || len(l.byDigest) != 1 || len(l.byApp) != 1 {
+		t.Errorf("ended %d, queued %d, active %d, heap %d, holders %d, apps %d", len(l.ended), l.order.len(), len(l.byID), len(l.expiry), len(l.byDigest), len(l.byApp))
 	}
 }
 

@@ -133,8 +133,9 @@ func TestLeaseExpiry(t *testing.T) {
 	if r := f.do("POST", "/softwareEntitlements/"+id+leaseV, `{"duration":"PT5M"}`); r.status != 404 {
 		t.Errorf("renew long after expiry: %d, want 404 once swept", r.status)
 	}
-	if n := f.h.cfg.Leases.Len(); n != 0 {
-		t.Errorf("%d leases remembered after the sweep, want 0", n)
+	l := f.h.cfg.Leases
+	if n := l.Len(); n != 0 || len(l.byDigest) != 0 || len(l.byApp) != 0 || len(l.free) != len(l.slab) {
+		t.Errorf("%d leases remembered after the sweep, %d holders, %d applications, %d of %d slots free; want none", n, len(l.byDigest), len(l.byApp), len(l.free), len(l.slab))
 	}
 }
 

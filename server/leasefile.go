@@ -9,7 +9,6 @@ import (
 	"net/netip"
 	"sync"
 	"time"
-	"unique"
 
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
@@ -59,21 +58,13 @@ type fileOp struct {
 }
 
 // leaseState is a lease as a change puts it, copied under the lease
-// table's lock; its holder is never changed.
+// table's lock; of its holder the file reads only what never changes.
 type leaseState struct {
 	holder   *holder
-	app      unique.Handle[string]
+	app      string
 	remote   netip.Addr
 	expiry   int64
 	released bool
-}
-
-func putOp(x *lease) fileOp {
-	return fileOp{id: x.id, state: leaseState{holder: x.holder, app: x.app, remote: x.remote, expiry: x.expiry}}
-}
-
-func releasedOp(id leaseID, e endedLease) fileOp {
-	return fileOp{id: id, state: leaseState{holder: e.holder, app: e.app, expiry: e.ended, released: true}}
 }
 
 // batch is the changes one commit writes; done is closed once they are
@@ -107,7 +98,7 @@ var errFileClosed = errors.New("the lease file is closed")
 type restored struct {
 	id       leaseID
 	holder   *holder
-	app      unique.Handle[string]
+	app      string
 	remote   netip.Addr
 	expiry   int64
 	released bool
@@ -173,7 +164,7 @@ func decodeLease(k, v []byte) (restored, error) {
 	} else if x.remote.IsValid() {
 		h.addresses = []string{x.remote.String()}
 	}
-	x.holder, x.app, x.released = h, unique.Make(r.Application), r.Released
+	x.holder, x.app, x.released = h, r.Application, r.Released
 	x.expiry = r.Expiry.UnixNano()
 	return x, nil
 }
@@ -181,7 +172,7 @@ func decodeLease(k, v []byte) (restored, error) {
 func (op *fileOp) record() leaseRecord {
 	s := op.state
 	r := leaseRecord{
-		Application: s.app.Value(), Addresses: s.holder.addresses,
+		Application: s.app, Addresses: s.holder.addresses,
 		TokenExpiry: time.Unix(0, s.holder.tokenExpiry).UTC(), Expiry: time.Unix(0, s.expiry).UTC(), Released: s.released,
 	}
 	if s.remote.IsValid() {
@@ -223,11 +214,12 @@ func (f *leaseFile) commit() {
 		for {
 			f.mu.Lock()
 			b := f.queue
-			if len(b.ops) > 0 {
+			empty := len(b.ops) == 0
+			if !empty {
 				f.queue = newBatch()
 			}
 			f.mu.Unlock()
-			if len(b.ops) == 0 {
+			if empty {
 				break
 			}
 			f.write(b)

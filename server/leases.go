@@ -11,7 +11,6 @@ import (
 	"slices"
 	"sync"
 	"time"
-	"unique"
 
 	"github.com/seskit/ses/tool"
 	bolt "go.etcd.io/bbolt"
@@ -88,7 +87,8 @@ func parseLeaseID(s string) (leaseID, bool) {
 // holder is what the leases acquired with one token share: the token's
 // digest, the addresses it entitles (only those may renew or release the
 // leases), its expiry (no lease outlives it) and how many of its leases
-// are active.
+// are active. It is never changed once made but for the count, which the
+// lease file never reads.
 type holder struct {
 	digest      [sha256.Size]byte
 	addresses   []string // the token's ip claim
@@ -103,53 +103,60 @@ func (h *holder) entitles(addr netip.Addr) bool {
 	return addr.IsValid() && tool.EntitlesAddress(h.addresses, addr)
 }
 
-// lease is the record held per active lease. It is kept small because a
-// shared test host may hold very many: times as Unix nanoseconds, the
-// application name interned, and what the token's leases share in their
-// holder, never the token's text.
+// lease is what is held per active lease. It is small and holds no
+// pointer, so that a million of them cost the garbage collector nothing to
+// scan: times as Unix nanoseconds, the holder and the application name as
+// indexes into tables the leases share, the address as 16 bytes.
 type lease struct {
 	id     leaseID
-	holder *holder
-	app    unique.Handle[string]
-	remote netip.Addr
+	remote [16]byte // the acquiring address, IPv4 as IPv4-mapped
 	expiry int64
-	index  int // position in the expiry heap
+	holder int32
+	app    int32
+	pos    int32 // position in the expiry heap
+	hasIP  bool
 }
 
-func (x *lease) view() Lease {
-	return Lease{ID: x.id.String(), Application: x.app.Value(), Remote: x.remote.String(), Expiry: time.Unix(0, x.expiry).UTC()}
+func packAddr(a netip.Addr) ([16]byte, bool) { return a.As16(), a.IsValid() }
+
+func unpackAddr(b [16]byte, ok bool) netip.Addr {
+	if !ok {
+		return netip.Addr{}
+	}
+	return netip.AddrFrom16(b).Unmap()
 }
 
 // endedLease is what is remembered of a lease that ended: enough to answer
 // a late renewal or release (409, or 204 for a release) and no more.
 type endedLease struct {
-	holder   *holder
-	app      unique.Handle[string]
 	ended    int64 // Unix nanoseconds: its expiry, or when it was released
+	holder   int32
+	app      int32
 	released bool
-}
-
-func (e endedLease) view(id leaseID) Lease {
-	return Lease{ID: id.String(), Application: e.app.Value(), Expiry: time.Unix(0, e.ended).UTC(), Released: e.released}
 }
 
 // Leases holds the leases in memory and, when opened on a file, in a bbolt
 // database where each change is committed before it is acknowledged.
-// Active leases sit in a map by id and a min-heap by expiry; ended ones in
-// a bounded queue. No operation scans them all.
+// Active leases sit in a slab indexed by id and ordered by a min-heap of
+// expiry; ended ones in a bounded queue. No operation scans them all.
 type Leases struct {
-	mu      sync.Mutex
-	byID    map[leaseID]*lease
-	expiry  expiryHeap
-	holders map[[sha256.Size]byte]*holder // those with active leases
-	ended   map[leaseID]endedLease
-	order   idQueue // the ended leases, oldest first
-	file    *leaseFile
+	mu       sync.Mutex
+	slab     []lease
+	free     []int32 // unused slots of slab
+	byID     map[leaseID]int32
+	expiry   []int32 // a min-heap of slab slots by expiry
+	holders  table[*holder]
+	byDigest map[[sha256.Size]byte]int32 // holders by token, while referred to
+	apps     table[string]
+	byApp    map[string]int32
+	ended    map[leaseID]endedLease
+	order    idQueue // the ended leases, oldest first
+	file     *leaseFile
 }
 
 // NewLeases returns an empty in-memory lease table.
 func NewLeases() *Leases {
-	return &Leases{byID: map[leaseID]*lease{}, holders: map[[sha256.Size]byte]*holder{}, ended: map[leaseID]endedLease{}}
+	return &Leases{byID: map[leaseID]int32{}, byDigest: map[[sha256.Size]byte]int32{}, byApp: map[string]int32{}, ended: map[leaseID]endedLease{}}
 }
 
 // OpenLeases opens (or creates) a lease file and restores its leases:
@@ -168,17 +175,13 @@ func OpenLeases(path string) (*Leases, error) {
 			ended = append(ended, r)
 			continue
 		}
-		h := r.holder
-		if shared := l.holders[h.digest]; shared != nil {
-			h = shared
-		} else if h.digest != ([sha256.Size]byte{}) {
-			l.holders[h.digest] = h
-		}
-		l.insert(&lease{id: r.id, holder: h, app: r.app, remote: r.remote, expiry: r.expiry})
+		x := lease{id: r.id, expiry: r.expiry, holder: l.holderFor(r.holder), app: l.appFor(r.app)}
+		x.remote, x.hasIP = packAddr(r.remote)
+		l.insert(x)
 	}
 	slices.SortFunc(ended, func(a, b restored) int { return compareInt64(a.expiry, b.expiry) })
 	for _, r := range ended {
-		l.ended[r.id] = endedLease{holder: r.holder, app: r.app, ended: r.expiry, released: r.released}
+		l.ended[r.id] = endedLease{holder: l.holderFor(r.holder), app: l.appFor(r.app), ended: r.expiry, released: r.released}
 		l.order.push(r.id)
 	}
 	l.file = f
@@ -216,56 +219,159 @@ func (l *Leases) Commit(fn func(*bolt.Tx) error) error {
 	return l.file.enqueue(fileOp{fn: fn}).wait()
 }
 
-// insert adds an active lease.
-func (l *Leases) insert(x *lease) {
-	l.byID[x.id] = x
-	heap.Push(&l.expiry, x)
-	x.holder.active++
+// holderFor is the index of h's holder, h itself unless the table has one
+// for its token already, with one more reference. A holder without a
+// token (a lease file's old record) is never shared.
+func (l *Leases) holderFor(h *holder) int32 {
+	shared := h.digest != ([sha256.Size]byte{})
+	if i, ok := l.byDigest[h.digest]; ok && shared {
+		l.holders.refs[i]++
+		return i
+	}
+	i := l.holders.add(h)
+	if shared {
+		l.byDigest[h.digest] = i
+	}
+	return i
 }
 
-// remove takes an active lease out of the active set.
-func (l *Leases) remove(x *lease) {
-	delete(l.byID, x.id)
-	heap.Remove(&l.expiry, x.index)
-	x.holder.active--
-	if x.holder.active == 0 && l.holders[x.holder.digest] == x.holder {
-		delete(l.holders, x.holder.digest)
+// dropHolder removes a reference to the holder i, forgetting it with the
+// last.
+func (l *Leases) dropHolder(i int32) {
+	if l.holders.refs[i]--; l.holders.refs[i] == 0 {
+		if j, ok := l.byDigest[l.holders.at(i).digest]; ok && j == i {
+			delete(l.byDigest, l.holders.at(i).digest)
+		}
+		l.holders.remove(i)
 	}
 }
 
-// end moves an active lease to the ended ones.
-func (l *Leases) end(x *lease, at int64, released bool) {
-	l.remove(x)
+// appFor is the index of the application name app, with one more
+// reference.
+func (l *Leases) appFor(app string) int32 {
+	if i, ok := l.byApp[app]; ok {
+		l.apps.refs[i]++
+		return i
+	}
+	i := l.apps.add(app)
+	l.byApp[app] = i
+	return i
+}
+
+// dropApp removes a reference to the application name i.
+func (l *Leases) dropApp(i int32) {
+	if l.apps.refs[i]--; l.apps.refs[i] == 0 {
+		delete(l.byApp, l.apps.at(i))
+		l.apps.remove(i)
+	}
+}
+
+func (l *Leases) view(x *lease) Lease {
+	return Lease{ID: x.id.String(), Application: l.apps.at(x.app), Remote: unpackAddr(x.remote, x.hasIP).String(), Expiry: time.Unix(0, x.expiry).UTC()}
+}
+
+func (l *Leases) endedView(id leaseID, e endedLease) Lease {
+	return Lease{ID: id.String(), Application: l.apps.at(e.app), Expiry: time.Unix(0, e.ended).UTC(), Released: e.released}
+}
+
+// putOp is the file change that writes x as it is now.
+func (l *Leases) putOp(x *lease) fileOp {
+	return fileOp{id: x.id, state: leaseState{holder: l.holders.at(x.holder), app: l.apps.at(x.app),
+		remote: unpackAddr(x.remote, x.hasIP), expiry: x.expiry}}
+}
+
+// releasedOp is the file change that writes the ended lease id as
+// released.
+func (l *Leases) releasedOp(id leaseID, e endedLease) fileOp {
+	return fileOp{id: id, state: leaseState{holder: l.holders.at(e.holder), app: l.apps.at(e.app), expiry: e.ended, released: true}}
+}
+
+// insert adds an active lease; it takes over x's references to its holder
+// and application.
+func (l *Leases) insert(x lease) int32 {
+	var i int32
+	if n := len(l.free); n > 0 {
+		i, l.free = l.free[n-1], l.free[:n-1]
+		l.slab[i] = x
+	} else {
+		i = int32(len(l.slab))
+		l.slab = append(l.slab, x)
+	}
+	l.byID[x.id] = i
+	l.slab[i].pos = int32(len(l.expiry))
+	l.expiry = append(l.expiry, i)
+	l.up(len(l.expiry) - 1)
+	l.holders.at(x.holder).active++
+	return i
+}
+
+// remove takes the active lease in slot i out of the active set and
+// returns it, its references still held.
+func (l *Leases) remove(i int32) lease {
+	x := l.slab[i]
+	delete(l.byID, x.id)
+	last := len(l.expiry) - 1
+	if p := int(x.pos); p != last {
+		l.swap(p, last)
+		l.expiry = l.expiry[:last]
+		if !l.down(p) {
+			l.up(p)
+		}
+	} else {
+		l.expiry = l.expiry[:last]
+	}
+	l.slab[i] = lease{}
+	l.free = append(l.free, i)
+	l.holders.at(x.holder).active--
+	return x
+}
+
+// end moves the active lease in slot i to the ended ones, at the time at.
+func (l *Leases) end(i int32, at int64, released bool) {
+	x := l.remove(i)
 	l.ended[x.id] = endedLease{holder: x.holder, app: x.app, ended: at, released: released}
 	l.order.push(x.id)
+}
+
+// forget drops an ended lease and its references.
+func (l *Leases) forget(id leaseID) {
+	e := l.ended[id]
+	delete(l.ended, id)
+	l.dropHolder(e.holder)
+	l.dropApp(e.app)
 }
 
 // Acquire records a new lease for app, held from remote until expiry, on
 // the opened token tok; limit bounds the active leases one token may hold
 // (a *tooManyLeasesError past it). It returns once the lease is durable.
 func (l *Leases) Acquire(tok *tool.Token, app string, remote netip.Addr, expiry, now time.Time, limit int) (Lease, error) {
-	x := &lease{app: unique.Make(app), remote: remote, expiry: expiry.UnixNano()}
+	x := lease{expiry: expiry.UnixNano()}
+	x.remote, x.hasIP = packAddr(remote)
 	rand.Read(x.id[:])
 	l.mu.Lock()
 	l.sweep(now)
-	h := l.holders[tok.Digest]
-	switch {
-	case h == nil:
-		h = &holder{digest: tok.Digest, addresses: tok.Claims.Addresses, tokenExpiry: tok.Claims.Expiry.UnixNano()}
-		l.holders[h.digest] = h
-	case h.active >= limit:
-		l.mu.Unlock()
-		return Lease{}, &tooManyLeasesError{limit: limit}
+	if i, ok := l.byDigest[tok.Digest]; ok {
+		if l.holders.at(i).active >= limit {
+			l.mu.Unlock()
+			return Lease{}, &tooManyLeasesError{limit: limit}
+		}
+		l.holders.refs[i]++
+		x.holder = i
+	} else {
+		x.holder = l.holderFor(&holder{digest: tok.Digest, addresses: tok.Claims.Addresses, tokenExpiry: tok.Claims.Expiry.UnixNano()})
 	}
-	x.holder = h
-	l.insert(x)
-	view := x.view()
-	pending := l.file.enqueue(putOp(x))
+	x.app = l.appFor(app)
+	i := l.insert(x)
+	view := l.view(&l.slab[i])
+	pending := l.file.enqueue(l.putOp(&l.slab[i]))
 	l.mu.Unlock()
 	if err := pending.wait(); err != nil {
 		l.mu.Lock()
-		if l.byID[x.id] == x {
-			l.remove(x) // never acknowledged: as if never acquired
+		if j, ok := l.byID[x.id]; ok {
+			// Never acknowledged: as if never acquired.
+			gone := l.remove(j)
+			l.dropHolder(gone.holder)
+			l.dropApp(gone.app)
 		}
 		l.mu.Unlock()
 		return Lease{}, err
@@ -283,36 +389,44 @@ func (l *Leases) Renew(id string, from netip.Addr, d time.Duration, now time.Tim
 		return Lease{}, errLeaseNotFound
 	}
 	l.mu.Lock()
+	view, pending, err := l.renew(key, from, d, now)
+	l.mu.Unlock()
+	if err != nil {
+		return view, err
+	}
+	return view, pending.wait()
+}
+
+// renew is Renew under the lock: the renewed lease and its change to the
+// file, to wait for outside the lock.
+func (l *Leases) renew(key leaseID, from netip.Addr, d time.Duration, now time.Time) (Lease, pending, error) {
 	l.sweep(now)
-	x := l.byID[key]
-	if x == nil {
+	i, ok := l.byID[key]
+	if !ok {
 		e, ok := l.ended[key]
-		l.mu.Unlock()
 		switch {
-		case !ok || !e.holder.entitles(from):
-			return Lease{}, errLeaseNotFound
+		case !ok || !l.holders.at(e.holder).entitles(from):
+			return Lease{}, pending{}, errLeaseNotFound
 		case e.released:
-			return e.view(key), errReleased
+			return l.endedView(key, e), pending{}, errReleased
 		default:
-			return e.view(key), errLeaseExpired
+			return l.endedView(key, e), pending{}, errLeaseExpired
 		}
 	}
-	if !x.holder.entitles(from) {
-		l.mu.Unlock()
-		return Lease{}, errLeaseNotFound
+	x := &l.slab[i]
+	h := l.holders.at(x.holder)
+	if !h.entitles(from) {
+		return Lease{}, pending{}, errLeaseNotFound
 	}
-	tokenExpiry := time.Unix(0, x.holder.tokenExpiry)
+	tokenExpiry := time.Unix(0, h.tokenExpiry)
 	if !now.Add(-tool.Leeway).Before(tokenExpiry) {
-		view := x.view()
-		l.mu.Unlock()
-		return view, &tool.CheckError{Reason: tool.ReasonExpired, Msg: "the lease's token expired at " + tool.FormatTime(tokenExpiry)}
+		return l.view(x), pending{}, &tool.CheckError{Reason: tool.ReasonExpired, Msg: "the lease's token expired at " + tool.FormatTime(tokenExpiry)}
 	}
-	x.expiry = min(now.Add(d).UnixNano(), x.holder.tokenExpiry)
-	heap.Fix(&l.expiry, x.index)
-	view := x.view()
-	pending := l.file.enqueue(putOp(x))
-	l.mu.Unlock()
-	return view, pending.wait()
+	x.expiry = min(now.Add(d).UnixNano(), h.tokenExpiry)
+	if p := int(x.pos); !l.down(p) {
+		l.up(p)
+	}
+	return l.view(x), l.file.enqueue(l.putOp(x)), nil
 }
 
 // Release ends a lease. Releasing it again, or once it expired, is not an
@@ -338,64 +452,58 @@ func (l *Leases) release(id string, now time.Time, allowed func(*holder) bool) (
 		return Lease{}, errLeaseNotFound
 	}
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	l.sweep(now)
-	var op fileOp
-	if x := l.byID[key]; x != nil {
-		if !allowed(x.holder) {
-			l.mu.Unlock()
+	if i, ok := l.byID[key]; ok {
+		if !allowed(l.holders.at(l.slab[i].holder)) {
 			return Lease{}, errLeaseNotFound
 		}
-		l.end(x, now.UnixNano(), true)
-		op = releasedOp(key, l.ended[key])
+		l.end(i, now.UnixNano(), true)
 	} else {
 		e, ok := l.ended[key]
 		switch {
-		case !ok || !allowed(e.holder):
-			l.mu.Unlock()
+		case !ok || !allowed(l.holders.at(e.holder)):
 			return Lease{}, errLeaseNotFound
 		case e.released:
-			l.mu.Unlock()
-			return e.view(key), nil
+			return l.endedView(key, e), nil
 		}
 		e.released = true
 		l.ended[key] = e
-		op = releasedOp(key, e)
 	}
-	view := l.ended[key].view(key)
-	l.file.enqueue(op)
-	l.mu.Unlock()
-	return view, nil
+	e := l.ended[key]
+	l.file.enqueue(l.releasedOp(key, e))
+	return l.endedView(key, e), nil
 }
 
 // Active lists up to limit leases that are neither released nor expired,
-// soonest expiry first, and counts them all. It takes the limit first from
-// the expiry heap, in O(limit log limit). A negative limit lists them all,
-// sorted outside the lock.
+// soonest expiry first, and counts them all. It takes them from the expiry
+// heap in O(limit log limit). A negative limit lists them all, sorted
+// outside the lock.
 func (l *Leases) Active(now time.Time, limit int) (list []Lease, total int) {
 	if limit < 0 {
 		return l.all(now)
 	}
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	l.sweep(now)
 	total = len(l.expiry)
 	list = make([]Lease, 0, min(limit, total))
 	// The heap's smallest are found by walking it from the root with a
 	// second heap of the candidates: each step takes the smallest and
 	// offers its two children.
-	next := candidateHeap{h: l.expiry}
+	next := candidateHeap{l: l}
 	if total > 0 {
-		next.idx = append(next.idx, 0)
+		next.pos = append(next.pos, 0)
 	}
-	for len(list) < limit && len(next.idx) > 0 {
-		i := heap.Pop(&next).(int)
-		list = append(list, l.expiry[i].view())
-		for _, c := range []int{2*i + 1, 2*i + 2} {
+	for len(list) < limit && len(next.pos) > 0 {
+		p := heap.Pop(&next).(int)
+		list = append(list, l.view(&l.slab[l.expiry[p]]))
+		for _, c := range []int{2*p + 1, 2*p + 2} {
 			if c < total {
 				heap.Push(&next, c)
 			}
 		}
 	}
-	l.mu.Unlock()
 	return list, total
 }
 
@@ -404,15 +512,18 @@ func (l *Leases) all(now time.Time) ([]Lease, int) {
 	l.mu.Lock()
 	l.sweep(now)
 	copies := make([]lease, len(l.expiry))
-	for i, x := range l.expiry {
-		copies[i] = *x
+	apps := make([]string, len(l.expiry))
+	for p, i := range l.expiry {
+		copies[p] = l.slab[i]
+		apps[p] = l.apps.at(l.slab[i].app)
 	}
 	l.mu.Unlock()
-	slices.SortFunc(copies, func(a, b lease) int { return compareInt64(a.expiry, b.expiry) })
 	list := make([]Lease, len(copies))
-	for i := range copies {
-		list[i] = copies[i].view()
+	for p := range copies {
+		x := &copies[p]
+		list[p] = Lease{ID: x.id.String(), Application: apps[p], Remote: unpackAddr(x.remote, x.hasIP).String(), Expiry: time.Unix(0, x.expiry).UTC()}
 	}
+	slices.SortStableFunc(list, func(a, b Lease) int { return a.Expiry.Compare(b.Expiry) })
 	return list, len(list)
 }
 
@@ -440,9 +551,9 @@ func (l *Leases) Len() int {
 // without waiting: one left behind by a crash is swept again on restart.
 func (l *Leases) sweep(now time.Time) {
 	n := now.UnixNano()
-	for len(l.expiry) > 0 && l.expiry[0].expiry <= n {
-		x := l.expiry[0]
-		l.end(x, x.expiry, false)
+	for len(l.expiry) > 0 && l.slab[l.expiry[0]].expiry <= n {
+		i := l.expiry[0]
+		l.end(i, l.slab[i].expiry, false)
 	}
 	cutoff := now.Add(-endedRetention).UnixNano()
 	for l.order.len() > 0 {
@@ -451,49 +562,95 @@ func (l *Leases) sweep(now time.Time) {
 			break
 		}
 		l.order.pop()
-		delete(l.ended, id)
+		l.forget(id)
 		l.file.enqueue(fileOp{del: true, id: id})
 	}
 }
 
-// expiryHeap is a min-heap of leases by expiry; each lease knows its index
-// so a renewal moves it in place.
-type expiryHeap []*lease
+// The expiry heap: positions p in l.expiry, each slot knowing its own.
+func (l *Leases) less(p, q int) bool { return l.slab[l.expiry[p]].expiry < l.slab[l.expiry[q]].expiry }
 
-func (h expiryHeap) Len() int           { return len(h) }
-func (h expiryHeap) Less(i, j int) bool { return h[i].expiry < h[j].expiry }
-func (h expiryHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].index, h[j].index = i, j
-}
-func (h *expiryHeap) Push(x any) {
-	item := x.(*lease)
-	item.index = len(*h)
-	*h = append(*h, item)
-}
-func (h *expiryHeap) Pop() any {
-	old := *h
-	item := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
-	return item
+func (l *Leases) swap(p, q int) {
+	h := l.expiry
+	h[p], h[q] = h[q], h[p]
+	l.slab[h[p]].pos, l.slab[h[q]].pos = int32(p), int32(q)
 }
 
-// candidateHeap orders positions of an expiry heap by their lease's
+func (l *Leases) up(p int) {
+	for p > 0 {
+		parent := (p - 1) / 2
+		if !l.less(p, parent) {
+			return
+		}
+		l.swap(p, parent)
+		p = parent
+	}
+}
+
+// down moves position p down as far as it goes and reports whether it
+// moved.
+func (l *Leases) down(p int) bool {
+	start, n := p, len(l.expiry)
+	for {
+		c := 2*p + 1
+		if c >= n {
+			break
+		}
+		if r := c + 1; r < n && l.less(r, c) {
+			c = r
+		}
+		if !l.less(c, p) {
+			break
+		}
+		l.swap(p, c)
+		p = c
+	}
+	return p > start
+}
+
+// candidateHeap orders positions of the expiry heap by their lease's
 // expiry, for Active's walk.
 type candidateHeap struct {
-	h   expiryHeap
-	idx []int
+	l   *Leases
+	pos []int
 }
 
-func (c candidateHeap) Len() int           { return len(c.idx) }
-func (c candidateHeap) Less(i, j int) bool { return c.h[c.idx[i]].expiry < c.h[c.idx[j]].expiry }
-func (c candidateHeap) Swap(i, j int)      { c.idx[i], c.idx[j] = c.idx[j], c.idx[i] }
-func (c *candidateHeap) Push(x any)        { c.idx = append(c.idx, x.(int)) }
+func (c candidateHeap) Len() int           { return len(c.pos) }
+func (c candidateHeap) Less(i, j int) bool { return c.l.less(c.pos[i], c.pos[j]) }
+func (c candidateHeap) Swap(i, j int)      { c.pos[i], c.pos[j] = c.pos[j], c.pos[i] }
+func (c *candidateHeap) Push(x any)        { c.pos = append(c.pos, x.(int)) }
 func (c *candidateHeap) Pop() any {
-	i := c.idx[len(c.idx)-1]
-	c.idx = c.idx[:len(c.idx)-1]
-	return i
+	p := c.pos[len(c.pos)-1]
+	c.pos = c.pos[:len(c.pos)-1]
+	return p
+}
+
+// table is a slab of shared values (holders, application names) that
+// leases refer to by index, with a count of references per value: add
+// makes one with one reference.
+type table[T any] struct {
+	values []T
+	refs   []int
+	free   []int32
+}
+
+func (t *table[T]) at(i int32) T { return t.values[i] }
+
+func (t *table[T]) add(v T) int32 {
+	if n := len(t.free); n > 0 {
+		i := t.free[n-1]
+		t.free = t.free[:n-1]
+		t.values[i], t.refs[i] = v, 1
+		return i
+	}
+	t.values, t.refs = append(t.values, v), append(t.refs, 1)
+	return int32(len(t.values) - 1)
+}
+
+func (t *table[T]) remove(i int32) {
+	var zero T
+	t.values[i] = zero
+	t.free = append(t.free, i)
 }
 
 // idQueue is a first-in first-out queue of lease ids in a ring that grows
