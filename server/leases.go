@@ -431,12 +431,8 @@ func (l *Leases) renew(key leaseID, from netip.Addr, d time.Duration, now time.T
 
 // Release ends a lease. Releasing it again, or once it expired, is not an
 // error; a late renewal hears errReleased. Only an address the token
-// entitles may release: from any other, the lease is not found.
-//
-// A release is answered once it is queued for the lease file, without
-// waiting for its commit: a crash in the few milliseconds before it leaves
-// the lease active until it expires, which costs no client anything,
-// while acquisitions and renewals wait for theirs.
+// entitles may release: from any other, the lease is not found. It
+// returns once the release is durable.
 func (l *Leases) Release(id string, from netip.Addr, now time.Time) (Lease, error) {
 	return l.release(id, now, func(h *holder) bool { return h.entitles(from) })
 }
@@ -452,27 +448,36 @@ func (l *Leases) release(id string, now time.Time, allowed func(*holder) bool) (
 		return Lease{}, errLeaseNotFound
 	}
 	l.mu.Lock()
-	defer l.mu.Unlock()
+	view, pending, err := l.releaseLocked(key, now, allowed)
+	l.mu.Unlock()
+	if err != nil {
+		return view, err
+	}
+	return view, pending.wait()
+}
+
+// releaseLocked is release under the lock: the released lease and its
+// change to the file, to wait for outside the lock.
+func (l *Leases) releaseLocked(key leaseID, now time.Time, allowed func(*holder) bool) (Lease, pending, error) {
 	l.sweep(now)
 	if i, ok := l.byID[key]; ok {
 		if !allowed(l.holders.at(l.slab[i].holder)) {
-			return Lease{}, errLeaseNotFound
+			return Lease{}, pending{}, errLeaseNotFound
 		}
 		l.end(i, now.UnixNano(), true)
 	} else {
 		e, ok := l.ended[key]
 		switch {
 		case !ok || !allowed(l.holders.at(e.holder)):
-			return Lease{}, errLeaseNotFound
+			return Lease{}, pending{}, errLeaseNotFound
 		case e.released:
-			return l.endedView(key, e), nil
+			return l.endedView(key, e), pending{}, nil
 		}
 		e.released = true
 		l.ended[key] = e
 	}
 	e := l.ended[key]
-	l.file.enqueue(l.releasedOp(key, e))
-	return l.endedView(key, e), nil
+	return l.endedView(key, e), l.file.enqueue(l.releasedOp(key, e)), nil
 }
 
 // Active lists up to limit leases that are neither released nor expired,
