@@ -77,11 +77,7 @@ func (c *ChainCmd) Run(g *cli.Globals) error {
 	}
 
 	// Judge the chain as the client would.
-	cfg, err := client.TLSConfig(host, o)
-	if err != nil {
-		return err
-	}
-	roots := cfg.RootCAs
+	roots := client.Roots(o.ExtraRoots)
 	if !tool.AllowedHost(host, o.AllowHosts) {
 		fmt.Fprintf(g.Stdout, "\nresult: %s is not a Batch account host; the client would refuse it before connecting\n", host)
 		return &cli.Error{Code: cli.ExitUntrusted, Err: fmt.Errorf("host %s is not allowed", host)}

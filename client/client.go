@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/seskit/ses/tool"
@@ -181,18 +182,44 @@ func ParseURL(s string) (*url.URL, error) {
 	return u, nil
 }
 
-// TLSConfig is the TLS configuration every ses client uses: TLS 1.2 or
-// later, the system roots and o.ExtraRoots, host name verification, and
-// then, inside the handshake and so before any request byte is sent, the
-// pin check.
-func TLSConfig(host string, o Options) (*tls.Config, error) {
+// systemRoots is the system's certificate pool, read on first need: reading
+// it costs more than all the rest of a check's start-up, and a server that
+// Options.ExtraRoots and the pins trust (a development server) never needs
+// it.
+var systemRoots = sync.OnceValue(func() *x509.CertPool {
 	roots, err := x509.SystemCertPool()
 	if err != nil || roots == nil {
-		roots = x509.NewCertPool()
+		return x509.NewCertPool()
 	}
-	for _, c := range o.ExtraRoots {
+	return roots
+})
+
+// Roots is the pool a server's chain must verify to: the system roots and
+// extra.
+func Roots(extra []*x509.Certificate) *x509.CertPool {
+	roots := systemRoots().Clone()
+	for _, c := range extra {
 		roots.AddCert(c)
 	}
+	return roots
+}
+
+// TLSConfig is the TLS configuration every ses client uses: TLS 1.2 or
+// later, the chain verified to Roots (host name, validity, server
+// authentication, as crypto/tls verifies it), and then, inside the
+// handshake and so before any request byte is sent, the pin check.
+//
+// The chain is verified in VerifyConnection, first to o.ExtraRoots alone
+// and, unless that and the pins trust it, to all of Roots: the decision is
+// the one Roots gives, since a chain that verifies and is pinned through a
+// part of the pool is so through the whole of it, but the system roots are
+// read only when needed.
+func TLSConfig(host string, o Options) (*tls.Config, error) {
+	extra := x509.NewCertPool()
+	for _, c := range o.ExtraRoots {
+		extra.AddCert(c)
+	}
+	all := sync.OnceValue(func() *x509.CertPool { return Roots(o.ExtraRoots) })
 	pins := o.Pins
 	if pins == nil {
 		pins = tool.BuiltinPins()
@@ -204,13 +231,39 @@ func TLSConfig(host string, o Options) (*tls.Config, error) {
 	}
 	return &tls.Config{
 		MinVersion: tls.VersionTLS12,
-		RootCAs:    roots,
 		ServerName: host,
+		// Verified below, never skipped: VerifyConnection runs either way.
+		InsecureSkipVerify: true,
 		VerifyConnection: func(cs tls.ConnectionState) error {
-			_, err := tool.CheckPins(cs.VerifiedChains, host, pins, now())
+			at := now()
+			if len(o.ExtraRoots) > 0 {
+				if chains, err := verifyChain(cs, host, extra, at); err == nil {
+					if _, err := tool.CheckPins(chains, host, pins, at); err == nil {
+						return nil
+					}
+				}
+			}
+			chains, err := verifyChain(cs, host, all(), at)
+			if err != nil {
+				return &tls.CertificateVerificationError{UnverifiedCertificates: cs.PeerCertificates, Err: err}
+			}
+			_, err = tool.CheckPins(chains, host, pins, at)
 			return err
 		},
 	}, nil
+}
+
+// verifyChain verifies the chain a server presented to roots, for host, at
+// the time at, as crypto/tls would.
+func verifyChain(cs tls.ConnectionState, host string, roots *x509.CertPool, at time.Time) ([][]*x509.Certificate, error) {
+	if len(cs.PeerCertificates) == 0 {
+		return nil, errors.New("the server presented no certificate")
+	}
+	inters := x509.NewCertPool()
+	for _, c := range cs.PeerCertificates[1:] {
+		inters.AddCert(c)
+	}
+	return cs.PeerCertificates[0].Verify(x509.VerifyOptions{DNSName: host, Roots: roots, Intermediates: inters, CurrentTime: at})
 }
 
 // endpoint joins the base path and the request path without a double slash.
