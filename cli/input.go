@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -37,6 +39,10 @@ func (g *Globals) LoadCert(flag, spec string, p tool.Purpose, needKey bool) (*to
 		return nil, err
 	}
 	cred, err := store.Load(spec, p)
+	var unsafe *tool.UnsafeStoreError
+	if errors.As(err, &unsafe) {
+		return nil, StoreError(fmt.Errorf("%s %s: %w", flag, spec, err))
+	}
 	if err != nil {
 		return nil, Usagef("%s %s: %v", flag, spec, err).
 			Hint("%s takes a PEM or PKCS#12 file, a thumbprint from `ses certs list`, dev, or none", flag)
@@ -46,6 +52,23 @@ func (g *Globals) LoadCert(flag, spec string, p tool.Purpose, needKey bool) (*to
 			Hint("give a PEM file holding the key too, or a PKCS#12 (.pfx) file")
 	}
 	return cred, nil
+}
+
+// StoreError is err, a usage error, with hints when it is a store that
+// another user could change (*tool.UnsafeStoreError).
+func StoreError(err error) *Error {
+	e := &Error{Code: ExitUsage, Err: err}
+	var unsafe *tool.UnsafeStoreError
+	if !errors.As(err, &unsafe) {
+		return e
+	}
+	switch unsafe.Problem {
+	case tool.StoreWritable:
+		e.Hint("if it is yours, make it yours alone: chmod 700 %s", unsafe.Dir)
+	case tool.StoreSymlink:
+		e.Hint("name the folder it links to with --store DIR (or SES_HOME)")
+	}
+	return e.Hint("or use a store of your own: --store DIR (or SES_HOME), which ses makes 0700")
 }
 
 // ReadToken reads a token from an argument, "-" (stdin), a file, or the

@@ -30,6 +30,67 @@ type Store struct {
 	// Password supplies the password of an encrypted PKCS#12 file; nil
 	// means such files cannot be read.
 	Password func(file string) ([]byte, error)
+	// Created, when set, is called with the folder of a development PKI
+	// that Dev has just made, for telling the user where it is.
+	Created func(dir string)
+}
+
+// StoreProblem is why a store folder is refused.
+type StoreProblem int
+
+// The problems Store.Check finds.
+const (
+	// StoreSymlink is a store or dev folder that is a symbolic link.
+	StoreSymlink StoreProblem = iota + 1
+	// StoreNotOwned is a folder owned by another user.
+	StoreNotOwned
+	// StoreWritable is a folder that group or others may write in.
+	StoreWritable
+	// StoreNotFolder is a store path that is not a folder.
+	StoreNotFolder
+)
+
+// UnsafeStoreError reports a store, or its dev folder, that another user
+// could change: whoever can swap the development PKI receives the tokens
+// made with it.
+type UnsafeStoreError struct {
+	// Dir is the folder refused.
+	Dir     string
+	Problem StoreProblem
+	// Detail says what was found, e.g. "is owned by uid 1001, not by you
+	// (uid 0)".
+	Detail string
+}
+
+func (e *UnsafeStoreError) Error() string {
+	return fmt.Sprintf("refusing the certificate store folder %s: it %s", e.Dir, e.Detail)
+}
+
+// Check refuses a store whose folder, or dev folder, is a symbolic link,
+// is owned by another user, or may be written by group or others
+// (*UnsafeStoreError). A folder that does not exist yet is no problem: the
+// store makes its folders 0700. Every method that reads the store checks
+// it first.
+func (s *Store) Check() error { return s.check(os.Getuid()) }
+
+func (s *Store) check(uid int) error {
+	for _, dir := range []string{s.Dir, s.devDir()} {
+		fi, err := os.Lstat(dir)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return nil // nothing inside a missing folder either
+		case err != nil:
+			return fmt.Errorf("the certificate store: %w", err)
+		case fi.Mode()&fs.ModeSymlink != 0:
+			return &UnsafeStoreError{Dir: dir, Problem: StoreSymlink, Detail: "is a symbolic link"}
+		case !fi.IsDir():
+			return &UnsafeStoreError{Dir: dir, Problem: StoreNotFolder, Detail: "is not a folder"}
+		}
+		if p, detail := permissionProblem(fi, uid); p != 0 {
+			return &UnsafeStoreError{Dir: dir, Problem: p, Detail: detail}
+		}
+	}
+	return nil
 }
 
 // NotFoundError reports a thumbprint that no certificate in the store has.
@@ -83,6 +144,9 @@ type Entry struct {
 // Entries reads every certificate file in the store, sorted by file name.
 // Encrypted PKCS#12 files are read only when Password is set.
 func (s *Store) Entries() ([]Entry, error) {
+	if err := s.Check(); err != nil {
+		return nil, err
+	}
 	var files []string
 	err := filepath.WalkDir(s.Dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -105,6 +169,9 @@ func (s *Store) Entries() ([]Entry, error) {
 	sort.Strings(files)
 	entries := make([]Entry, 0, len(files))
 	for _, f := range files {
+		if keyOfSibling(f, files) {
+			continue // read with its certificate
+		}
 		c, err := LoadFile(f, s.Password)
 		if err != nil {
 			entries = append(entries, Entry{Credential: &Credential{File: f}, Err: err})
@@ -113,6 +180,17 @@ func (s *Store) Entries() ([]Entry, error) {
 		entries = append(entries, Entry{Credential: c})
 	}
 	return entries, nil
+}
+
+// keyOfSibling reports whether f is the key file (name-key.pem) of another
+// of the store's files.
+func keyOfSibling(f string, files []string) bool {
+	for _, other := range files {
+		if other != f && !isPKCS12(other) && KeyFilesBeside(other)[0] == f {
+			return true
+		}
+	}
+	return false
 }
 
 // Find returns the certificate with thumbprint t, preferring a file that
