@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -30,26 +31,59 @@ func List(values []string) []string {
 	return out
 }
 
-// LoadCert resolves a CERT flag (a file, a thumbprint, dev or none) in the
-// store. With needKey, a certificate without its private key is an error.
-// Failures are usage errors with hints naming the flag.
-func (g *Globals) LoadCert(flag, spec string, p tool.Purpose, needKey bool) (*tool.Credential, error) {
+// CertFlag is a CERT flag's value and what it is for, as LoadCert takes it.
+type CertFlag struct {
+	// Flag and Spec are the flag ("--sign") and its value: a file, a
+	// thumbprint, dev or none.
+	Flag, Spec string
+	// KeyFlag and KeyFile name the file holding the certificate's key when
+	// it is in neither the certificate's file nor one beside it
+	// ("--sign-key"); KeyFile "" means none.
+	KeyFlag, KeyFile string
+	// Purpose picks the dev certificate and the warnings.
+	Purpose tool.Purpose
+	// NeedKey makes a certificate without its private key an error.
+	NeedKey bool
+	// Host is, for PurposeServerAuth, the name clients connect to.
+	Host string
+}
+
+// LoadCert resolves a CERT flag in the store, and warns on stderr when the
+// certificate looks meant for another purpose. Failures are usage errors
+// with hints naming the flag.
+func (g *Globals) LoadCert(f CertFlag) (*tool.Credential, error) {
 	store, err := g.OpenStore()
 	if err != nil {
 		return nil, err
 	}
-	cred, err := store.Load(spec, p)
+	cred, err := store.Load(f.Spec, f.Purpose)
 	var unsafe *tool.UnsafeStoreError
 	if errors.As(err, &unsafe) {
-		return nil, StoreError(fmt.Errorf("%s %s: %w", flag, spec, err))
+		return nil, StoreError(fmt.Errorf("%s %s: %w", f.Flag, f.Spec, err))
 	}
 	if err != nil {
-		return nil, Usagef("%s %s: %v", flag, spec, err).
-			Hint("%s takes a PEM or PKCS#12 file, a thumbprint from `ses certs list`, dev, or none", flag)
+		return nil, Usagef("%s %s: %v", f.Flag, f.Spec, err).
+			Hint("%s takes a PEM, DER or PKCS#12 file, a thumbprint from `ses certs list`, dev, or none", f.Flag)
 	}
-	if cred != nil && needKey && cred.Key == nil {
-		return nil, Usagef("%s %s: certificate %s has no private key", flag, spec, cred.Thumbprint()).
-			Hint("give a PEM file holding the key too, or a PKCS#12 (.pfx) file")
+	if f.KeyFile != "" {
+		if cred == nil || strings.EqualFold(strings.TrimSpace(f.Spec), "dev") {
+			return nil, Usagef("%s %s: %s names no certificate file to take a key for", f.KeyFlag, f.KeyFile, f.Spec)
+		}
+		if err := cred.UseKeyFile(f.KeyFile); err != nil {
+			return nil, Usagef("%s: %v", f.KeyFlag, err)
+		}
+	}
+	if cred == nil {
+		return nil, nil
+	}
+	if f.NeedKey && cred.Key == nil {
+		beside := tool.KeyFilesBeside(cred.File)
+		return nil, Usagef("%s %s: certificate %s has no private key", f.Flag, f.Spec, cred.Thumbprint()).
+			Hint("name the key file with %s FILE, or put it beside the certificate as %s or %s", f.KeyFlag, filepath.Base(beside[0]), filepath.Base(beside[1])).
+			Hint("or give a PEM file holding the key too, or a PKCS#12 (.pfx) file")
+	}
+	for _, w := range tool.PurposeWarnings(cred.Certificate, f.Purpose, f.Host) {
+		fmt.Fprintf(g.Stderr, "ses: warning: %s %s: %s\n", f.Flag, f.Spec, w)
 	}
 	return cred, nil
 }
@@ -116,22 +150,25 @@ func (g *Globals) ParseTime(flag, s string) (time.Time, error) {
 // KeyFlags are the certificates a token is checked with, as `ses server`
 // and `ses verify` take them.
 type KeyFlags struct {
-	Sign    string `help:"Certificate tokens must be signed with: a file, a thumbprint, dev, or none for unsigned tokens (default: ${default})." default:"dev" placeholder:"CERT"`
-	Encrypt string `help:"Certificate tokens must be encrypted to: a file, a thumbprint, dev, or none for unencrypted tokens (default: ${default})." default:"dev" placeholder:"CERT"`
+	Sign       string `help:"Certificate tokens must be signed with: a file, a thumbprint, dev, or none for unsigned tokens (default: ${default})." default:"dev" placeholder:"CERT"`
+	Encrypt    string `help:"Certificate tokens must be encrypted to: a file, a thumbprint, dev, or none for unencrypted tokens (default: ${default})." default:"dev" placeholder:"CERT"`
+	EncryptKey string `help:"The --encrypt certificate's private key, when it is in another file than the certificate and not beside it as NAME-key.pem or NAME.key." type:"path" placeholder:"FILE"`
 }
 
 // Verifier loads the certificates and returns the verifier, and the signing
 // credential (nil with --sign none) for display.
 func (f *KeyFlags) Verifier(g *Globals, issuer, audience string) (*tool.Verifier, *tool.Credential, error) {
 	v := &tool.Verifier{Issuer: issuer, Audience: audience}
-	sign, err := g.LoadCert("--sign", f.Sign, tool.PurposeSigning, false)
+	sign, err := g.LoadCert(CertFlag{Flag: "--sign", Spec: f.Sign, Purpose: tool.PurposeSigning})
 	if err != nil {
 		return nil, nil, err
 	}
 	if sign != nil {
 		v.Sign = sign.Certificate
 	}
-	if v.Decrypt, err = g.LoadCert("--encrypt", f.Encrypt, tool.PurposeEncryption, true); err != nil {
+	v.Decrypt, err = g.LoadCert(CertFlag{Flag: "--encrypt", Spec: f.Encrypt, KeyFlag: "--encrypt-key", KeyFile: f.EncryptKey,
+		Purpose: tool.PurposeEncryption, NeedKey: true})
+	if err != nil {
 		return nil, nil, err
 	}
 	return v, sign, nil

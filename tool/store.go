@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -238,6 +240,39 @@ func (s *Store) CAs() ([]*x509.Certificate, error) {
 		}
 	}
 	return cas, nil
+}
+
+// PurposeWarnings says why c looks wrong for purpose p, for warnings: a CA
+// certificate, or one whose key usage is another, for signing or
+// encryption; for serving TLS as host, one without serverAuth or without
+// host's name. host "" or an unspecified address skips the name check.
+func PurposeWarnings(c *x509.Certificate, p Purpose, host string) []string {
+	var w []string
+	if c.IsCA && c.KeyUsage&x509.KeyUsageCertSign != 0 {
+		w = append(w, "it is a CA certificate, for issuing certificates; give it a leaf certificate of its own")
+	}
+	switch p {
+	case PurposeSigning:
+		switch {
+		case c.KeyUsage == 0 || c.KeyUsage&x509.KeyUsageDigitalSignature != 0:
+		case c.KeyUsage&(x509.KeyUsageKeyEncipherment|x509.KeyUsageDataEncipherment) != 0:
+			w = append(w, "it is an encryption certificate (its key usage has key encipherment, not digital signature)")
+		default:
+			w = append(w, "its key usage does not include digital signature")
+		}
+	case PurposeEncryption:
+		if c.KeyUsage != 0 && c.KeyUsage&x509.KeyUsageKeyEncipherment == 0 {
+			w = append(w, "its key usage does not include key encipherment, which RSA-OAEP is")
+		}
+	case PurposeServerAuth:
+		if len(c.ExtKeyUsage) > 0 && !slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageServerAuth) && !slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageAny) {
+			w = append(w, "it has no serverAuth extended key usage: TLS clients refuse it")
+		}
+		if ip, err := netip.ParseAddr(host); host != "" && !(err == nil && ip.IsUnspecified()) && c.VerifyHostname(host) != nil {
+			w = append(w, fmt.Sprintf("it does not name %s, which clients connect to (it names %s)", host, OrNone(strings.Join(tlsNames(c), ", "))))
+		}
+	}
+	return w
 }
 
 // Usages names what a certificate may be used for, as `ses certs list`

@@ -1,7 +1,10 @@
 package tool
 
 import (
+	"bytes"
+	"crypto/rsa"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"os"
 	"path/filepath"
@@ -486,4 +489,114 @@ func mkdirMode(path string, mode os.FileMode) error {
 		return err
 	}
 	return os.Chmod(path, mode)
+}
+
+// TestKeyBeside checks that a certificate file without its key takes it
+// from a file beside it, by the names mkcert, openssl and step use.
+func TestKeyBeside(t *testing.T) {
+	full, err := LoadFile("testdata/key-first.pem", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPEM, _ := EncodePEM(&Credential{Certificate: full.Certificate})
+	keyPEM, _ := EncodePEM(&Credential{Key: full.Key})
+	pkcs8, _ := x509.MarshalPKCS8PrivateKey(full.Key)
+	pkcs1 := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(full.Key.(*rsa.PrivateKey))})
+	_, _, other := testCredentials(t)
+	otherPEM, _ := EncodePEM(&Credential{Key: other.Key})
+	tests := []struct {
+		name    string
+		files   map[string][]byte
+		cert    string
+		keyFile string // "" means no key
+		wantErr string
+	}{
+		{"mkcert", map[string][]byte{"tls.pem": certPEM, "tls-key.pem": keyPEM}, "tls.pem", "tls-key.pem", ""},
+		{"openssl", map[string][]byte{"server.crt": certPEM, "server.key": pkcs1}, "server.crt", "server.key", ""},
+		{"DER both", map[string][]byte{"server.cer": full.Certificate.Raw, "server.key": pkcs8}, "server.cer", "server.key", ""},
+		{"-key.pem first", map[string][]byte{"a.pem": certPEM, "a-key.pem": keyPEM, "a.key": otherPEM}, "a.pem", "a-key.pem", ""},
+		{"alone", map[string][]byte{"a.pem": certPEM}, "a.pem", "", ""},
+		{"another certificate's key", map[string][]byte{"a.pem": certPEM, "a.key": otherPEM}, "a.pem", "", "belongs to another certificate"},
+		{"a certificate beside", map[string][]byte{"a.pem": certPEM, "a-key.pem": append(bytes.Clone(certPEM), keyPEM...)}, "a.pem", "", "holds certificates too"},
+		{"not a key", map[string][]byte{"a.pem": certPEM, "a.key": []byte("hello")}, "a.pem", "", "not a PEM or DER private key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, data := range tt.files {
+				if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c, err := LoadFile(filepath.Join(dir, tt.cert), nil)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("got %v, want an error containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case tt.keyFile == "" && c.Key != nil:
+				t.Errorf("a key was found in %s", c.KeyFile)
+			case tt.keyFile != "" && (c.Key == nil || c.KeyFile != filepath.Join(dir, tt.keyFile)):
+				t.Errorf("key %v from %q, want the one in %s", c.Key != nil, c.KeyFile, tt.keyFile)
+			}
+		})
+	}
+	// The store lists the certificate once, with its key.
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "tls.pem"), certPEM, 0o600)
+	os.WriteFile(filepath.Join(dir, "tls-key.pem"), keyPEM, 0o600)
+	entries, err := (&Store{Dir: dir}).Entries()
+	if err != nil || len(entries) != 1 || entries[0].Err != nil || entries[0].Key == nil {
+		t.Errorf("store entries %+v, %v; want tls.pem alone, with its key", entries, err)
+	}
+}
+
+func TestPurposeWarnings(t *testing.T) {
+	pki, err := devStore(t).Dev()
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := LoadFile("testdata/cert.pem", nil) // openssl req -x509: CA:TRUE, no key usage
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		c    *Credential
+		p    Purpose
+		host string
+		want string // "" means no warning
+	}{
+		{"dev signing", pki.Signing, PurposeSigning, "", ""},
+		{"dev encryption", pki.Encryption, PurposeEncryption, "", ""},
+		{"dev TLS", pki.TLS, PurposeServerAuth, "localhost", ""},
+		{"dev TLS on every address", pki.TLS, PurposeServerAuth, "0.0.0.0", ""},
+		{"dev TLS by IPv6", pki.TLS, PurposeServerAuth, "::1", ""},
+		{"a self-signed certificate to sign", plain, PurposeSigning, "", ""},
+		{"root to sign", pki.Root, PurposeSigning, "", "CA certificate"},
+		{"intermediate to encrypt", pki.Intermediate, PurposeEncryption, "", "CA certificate"},
+		{"encryption to sign", pki.Encryption, PurposeSigning, "", "an encryption certificate"},
+		{"signing to encrypt", pki.Signing, PurposeEncryption, "", "does not include key encipherment"},
+		{"signing to serve TLS", pki.Signing, PurposeServerAuth, "", ""},
+		{"dev TLS for another name", pki.TLS, PurposeServerAuth, "build.example", "does not name build.example"},
+		{"root to serve TLS", pki.Root, PurposeServerAuth, "", "CA certificate"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := strings.Join(PurposeWarnings(tt.c.Certificate, tt.p, tt.host), "; ")
+			if (tt.want == "") != (w == "") || !strings.Contains(w, tt.want) {
+				t.Errorf("warnings %q, want %q", w, tt.want)
+			}
+		})
+	}
+	noServerAuth := *pki.TLS.Certificate
+	noServerAuth.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning}
+	if w := PurposeWarnings(&noServerAuth, PurposeServerAuth, "localhost"); len(w) != 1 || !strings.Contains(w[0], "no serverAuth") {
+		t.Errorf("a code-signing certificate to serve TLS: %q", w)
+	}
 }
