@@ -113,6 +113,9 @@ func parseCredential(path string, data []byte, password func(string) ([]byte, er
 	return nil, fmt.Errorf("not a PEM, DER or PKCS#12 certificate: %v", err)
 }
 
+// errNeedsPassword is an encrypted PKCS#12 file read without a password.
+var errNeedsPassword = errors.New("the PKCS#12 file is encrypted: it needs a password")
+
 func parsePKCS12(path string, data []byte, password func(string) ([]byte, error)) (*Credential, error) {
 	key, cert, chain, err := pkcs12.DecodeChain(data, "")
 	if errors.Is(err, pkcs12.ErrIncorrectPassword) && password != nil {
@@ -123,7 +126,10 @@ func parsePKCS12(path string, data []byte, password func(string) ([]byte, error)
 		key, cert, chain, err = pkcs12.DecodeChain(data, string(pw))
 	}
 	if err != nil {
-		if errors.Is(err, pkcs12.ErrIncorrectPassword) {
+		switch {
+		case errors.Is(err, pkcs12.ErrIncorrectPassword) && password == nil:
+			return nil, errNeedsPassword
+		case errors.Is(err, pkcs12.ErrIncorrectPassword):
 			return nil, fmt.Errorf("wrong password for the PKCS#12 file")
 		}
 		return nil, fmt.Errorf("reading PKCS#12: %v", err)

@@ -146,6 +146,26 @@ type Entry struct {
 // Entries reads every certificate file in the store, sorted by file name.
 // Encrypted PKCS#12 files are read only when Password is set.
 func (s *Store) Entries() ([]Entry, error) {
+	files, err := s.files()
+	if err != nil {
+		return nil, err
+	}
+	entries := make([]Entry, 0, len(files))
+	for _, f := range files {
+		c, err := LoadFile(f, s.Password)
+		if err != nil {
+			entries = append(entries, Entry{Credential: &Credential{File: f}, Err: err})
+			continue
+		}
+		entries = append(entries, Entry{Credential: c})
+	}
+	return entries, nil
+}
+
+// files lists the store's certificate files, sorted, after checking it: its
+// folder and the folders in it (dev) but not deeper or hidden ones, without
+// the key files read with their certificates.
+func (s *Store) files() ([]string, error) {
 	if err := s.Check(); err != nil {
 		return nil, err
 	}
@@ -169,19 +189,7 @@ func (s *Store) Entries() ([]Entry, error) {
 		return nil, err
 	}
 	sort.Strings(files)
-	entries := make([]Entry, 0, len(files))
-	for _, f := range files {
-		if keyOfSibling(f, files) {
-			continue // read with its certificate
-		}
-		c, err := LoadFile(f, s.Password)
-		if err != nil {
-			entries = append(entries, Entry{Credential: &Credential{File: f}, Err: err})
-			continue
-		}
-		entries = append(entries, Entry{Credential: c})
-	}
-	return entries, nil
+	return slices.DeleteFunc(slices.Clone(files), func(f string) bool { return keyOfSibling(f, files) }), nil
 }
 
 // keyOfSibling reports whether f is the key file (name-key.pem) of another
@@ -196,23 +204,44 @@ func keyOfSibling(f string, files []string) bool {
 }
 
 // Find returns the certificate with thumbprint t, preferring a file that
-// holds its private key. Chain certificates in a file count too.
+// holds its private key. Chain certificates in a file count too. The files
+// that need no password are read first; only when none of them holds t
+// with its key is a password asked, for one encrypted PKCS#12 file at a
+// time (those named after t first) until one holds it.
 func (s *Store) Find(t Thumbprint) (*Credential, error) {
-	entries, err := s.Entries()
+	files, err := s.files()
 	if err != nil {
 		return nil, err
 	}
 	var found *Credential
-	for _, e := range entries {
-		if e.Err != nil {
-			continue
+	var locked []string
+	for _, f := range files {
+		c, err := LoadFile(f, nil)
+		if errors.Is(err, errNeedsPassword) {
+			locked = append(locked, f)
 		}
-		if e.Thumbprint() == t && (found == nil || found.Key == nil) {
-			found = e.Credential
+		if err == nil {
+			found = better(found, c, t)
 		}
-		for _, c := range e.Chain {
-			if found == nil && ThumbprintOf(c) == t {
-				found = &Credential{Certificate: c, File: e.File}
+	}
+	if s.Password != nil {
+		hex := strings.ToLower(t.String())
+		named := func(f string) bool { return strings.Contains(strings.ToLower(filepath.Base(f)), hex) }
+		slices.SortStableFunc(locked, func(a, b string) int {
+			switch {
+			case named(a) && !named(b):
+				return -1
+			case named(b) && !named(a):
+				return 1
+			}
+			return 0
+		})
+		for _, f := range locked {
+			if found != nil && found.Key != nil {
+				break
+			}
+			if c, err := LoadFile(f, s.Password); err == nil {
+				found = better(found, c, t)
 			}
 		}
 	}
@@ -220,6 +249,21 @@ func (s *Store) Find(t Thumbprint) (*Credential, error) {
 		return nil, &NotFoundError{Thumbprint: t, Dir: s.Dir}
 	}
 	return found, nil
+}
+
+// better returns what is found of thumbprint t after looking in c, given
+// found so far: c's leaf when it is t and found has no key, else a chain
+// certificate of c that is t when nothing was found.
+func better(found, c *Credential, t Thumbprint) *Credential {
+	if c.Thumbprint() == t && (found == nil || found.Key == nil) {
+		return c
+	}
+	for _, chain := range c.Chain {
+		if found == nil && ThumbprintOf(chain) == t {
+			return &Credential{Certificate: chain, File: c.File}
+		}
+	}
+	return found
 }
 
 // CAs returns the CA certificates in the store, for showing chains.

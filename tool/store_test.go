@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"software.sslmate.com/src/go-pkcs12"
 )
 
 const fixtureThumbprint = "8574098A15E48577F924D4110243305803FF873F"
@@ -598,5 +600,53 @@ func TestPurposeWarnings(t *testing.T) {
 	noServerAuth.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning}
 	if w := PurposeWarnings(&noServerAuth, PurposeServerAuth, "localhost"); len(w) != 1 || !strings.Contains(w[0], "no serverAuth") {
 		t.Errorf("a code-signing certificate to serve TLS: %q", w)
+	}
+}
+
+// TestFindAsksPasswordsLast checks that a lookup by thumbprint reads the
+// files that need no password first, and asks for a PKCS#12 password only
+// when they do not hold the certificate, file by file until one does.
+func TestFindAsksPasswordsLast(t *testing.T) {
+	sign, enc, other := testCredentials(t)
+	dir := t.TempDir()
+	plain, _ := EncodePEM(sign)
+	os.WriteFile(filepath.Join(dir, "vendor.pem"), plain, 0o600)
+	for name, c := range map[string]*Credential{"a.pfx": enc, "b.pfx": other, "c-" + other.Thumbprint().String() + ".pfx": other} {
+		data, err := pkcs12.Modern.Encode(c.Key, c.Certificate, nil, "secret")
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, name), data, 0o600)
+	}
+	tests := []struct {
+		name  string
+		t     Thumbprint
+		asked []string // the files a password is asked for
+	}{
+		{"a file without a password", sign.Thumbprint(), nil},
+		{"in an encrypted file", enc.Thumbprint(), []string{"a.pfx"}},
+		{"in a file named after it", other.Thumbprint(), []string{"c-" + other.Thumbprint().String() + ".pfx"}},
+		{"nowhere", Thumbprint{1}, []string{"a.pfx", "b.pfx", "c-" + other.Thumbprint().String() + ".pfx"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var asked []string
+			s := &Store{Dir: dir, Password: func(f string) ([]byte, error) {
+				asked = append(asked, filepath.Base(f))
+				return []byte("secret"), nil
+			}}
+			c, err := s.Find(tt.t)
+			if tt.t == (Thumbprint{1}) {
+				var nf *NotFoundError
+				if !errors.As(err, &nf) {
+					t.Errorf("got %v, want NotFoundError", err)
+				}
+			} else if err != nil || c.Thumbprint() != tt.t || c.Key == nil {
+				t.Fatalf("found %v, %v", c, err)
+			}
+			if strings.Join(asked, " ") != strings.Join(tt.asked, " ") {
+				t.Errorf("asked for the passwords of %q, want %q", asked, tt.asked)
+			}
+		})
 	}
 }
