@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -8,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode/utf16"
 
 	"github.com/seskit/ses/tool"
 )
@@ -106,36 +109,71 @@ func StoreError(err error) *Error {
 }
 
 // ReadToken reads a token from an argument, "-" (stdin), a file, or the
-// environment variable env, in that order, trimming white space.
+// environment variable env, in that order, as people have it (see
+// CleanToken).
 func (g *Globals) ReadToken(arg, file, env string) (string, error) {
-	var raw string
+	var raw []byte
 	switch {
 	case arg == "-":
-		b, err := io.ReadAll(io.LimitReader(g.Stdin, tool.MaxTokenSize+1))
+		b, err := io.ReadAll(io.LimitReader(g.Stdin, 2*tool.MaxTokenSize+4))
 		if err != nil {
 			return "", Usagef("reading the token from stdin: %v", err)
 		}
-		raw = string(b)
+		raw = b
 	case arg != "":
-		raw = arg
+		raw = []byte(arg)
 	case file != "":
 		b, err := os.ReadFile(file)
 		if err != nil {
 			return "", Usagef("reading the token: %v", err)
 		}
-		raw = string(b)
+		raw = b
 	default:
-		raw = g.Getenv(env)
-		if strings.TrimSpace(raw) == "" {
+		raw = []byte(g.Getenv(env))
+		if strings.TrimSpace(string(raw)) == "" {
 			return "", Usagef("no token given").
 				Hint("pass it as an argument, - for stdin, --token-file FILE, or set %s", env)
 		}
 	}
-	raw = strings.TrimSpace(raw)
-	if raw == "" {
+	tok, err := CleanToken(raw)
+	if err != nil {
+		return "", Usagef("reading the token: %v", err)
+	}
+	if tok == "" {
 		return "", Usagef("the token is empty")
 	}
-	return raw, nil
+	return tok, nil
+}
+
+// CleanToken undoes what editors and shells put around a token: a byte
+// order mark (UTF-8, or UTF-16 little- or big-endian as Notepad and
+// PowerShell write, which is decoded), white space and line ends (CRLF)
+// around it, and one pair of quotes around that.
+func CleanToken(raw []byte) (string, error) {
+	var text string
+	switch {
+	case bytes.HasPrefix(raw, []byte{0xff, 0xfe}), bytes.HasPrefix(raw, []byte{0xfe, 0xff}):
+		body := raw[2:]
+		if len(body)%2 != 0 {
+			return "", errors.New("UTF-16 text (it starts with a byte order mark) of an odd number of bytes")
+		}
+		order := binary.ByteOrder(binary.LittleEndian)
+		if raw[0] == 0xfe {
+			order = binary.BigEndian
+		}
+		units := make([]uint16, len(body)/2)
+		for i := range units {
+			units[i] = order.Uint16(body[2*i:])
+		}
+		text = string(utf16.Decode(units))
+	default:
+		text = string(bytes.TrimPrefix(raw, []byte("\ufeff")))
+	}
+	text = strings.TrimSpace(text)
+	if n := len(text); n >= 2 && (text[0] == '"' || text[0] == '\'') && text[n-1] == text[0] {
+		text = strings.TrimSpace(text[1 : n-1])
+	}
+	return text, nil
 }
 
 // ParseTime reads a time flag (see tool.ParseTime) in local time.
