@@ -650,3 +650,24 @@ func TestFindAsksPasswordsLast(t *testing.T) {
 		})
 	}
 }
+
+func FuzzParseKeyFile(f *testing.F) {
+	for _, name := range []string{"ec.pem", "cert.cer"} {
+		data, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		key, err := parseKeyFile(data)
+		if (err == nil) != (key != nil) {
+			t.Fatalf("parseKeyFile returned key %v and error %v", key, err)
+		}
+		// A file of certificates and a key: the key is one of theirs.
+		if c, err := parsePEM(data); err == nil && c.Key != nil && !samePublicKey(c.Certificate.PublicKey, c.Key.Public()) {
+			t.Fatalf("parsePEM paired a key with a certificate it does not belong to")
+		}
+	})
+}
