@@ -41,6 +41,10 @@ type Options struct {
 	Pins []tool.Pin
 	// ExtraPins are added to the pins.
 	ExtraPins []tool.Pin
+	// PinnedHosts also accepts a host outside the Batch hosts and
+	// AllowHosts, on one condition: a certificate of its verified chain
+	// matches one of ExtraPins (see pinsFor).
+	PinnedHosts bool
 	// ExtraRoots are trusted besides the system roots.
 	ExtraRoots []*x509.Certificate
 	// APIVersion defaults to tool.DefaultAPIVersion.
@@ -102,7 +106,7 @@ func New(o Options) (*Client, error) {
 		return nil, err
 	}
 	host := base.Hostname()
-	if _, ok := tool.AllowedHost(host, o.AllowHosts); !ok {
+	if _, ok := tool.AllowedHost(host, o.AllowHosts); !ok && !pinnedHost(host, o) {
 		return nil, &UntrustedError{Reason: fmt.Sprintf("host %s is not a Batch account host (*%s, *%s, *%s) nor allowed by --allow-host",
 			host, tool.BatchHosts[0].Suffix, tool.BatchHosts[1].Suffix, tool.BatchHosts[2].Suffix)}
 	}
@@ -168,11 +172,7 @@ func TLSConfig(host string, o Options) (*tls.Config, error) {
 	for _, c := range o.ExtraRoots {
 		roots.AddCert(c)
 	}
-	pins := o.Pins
-	if pins == nil {
-		pins = tool.BuiltinPins()
-	}
-	pins = append(append([]tool.Pin{}, pins...), o.ExtraPins...)
+	pins := pinsFor(host, o)
 	now := o.Now
 	if now == nil {
 		now = time.Now
