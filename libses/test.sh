@@ -11,23 +11,17 @@ cd "$(dirname "$0")"
 here=$PWD
 root=$(cd .. && pwd)
 work=$(mktemp -d)
-server_pid=
 start=$SECONDS
+# shellcheck source=test/server.sh
+. test/server.sh
 
 cleanup() {
-	if [ -n "$server_pid" ]; then
-		kill "$server_pid" 2>/dev/null || true
-		wait "$server_pid" 2>/dev/null || true
-	fi
+	stop_server
 	rm -rf "$work"
 }
 trap cleanup EXIT
 
 step() { echo "== libses: $* (at $((SECONDS - start)) s)"; }
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
 
 # expect CODE NAME COMMAND...: COMMAND must exit with CODE.
 expect() {
@@ -60,7 +54,6 @@ refused() {
 
 step "build"
 make -s libs pkgfiles
-CGO_ENABLED=0 go build -o "$work/ses" "$root"
 warn=(-Wall -Wextra -Werror -Iinclude)
 for kind in static shared; do
 	if [ $kind = static ]; then link=(-L. -lses -lpthread); else link=(-Lshared -lses -Wl,-rpath,"$here/shared"); fi
@@ -77,20 +70,8 @@ readelf -d "$work/refapp-shared" | grep -q 'NEEDED.*libses.so' || fail "refapp-s
 expect 0 "version" "$work/scenarios-static" version
 
 step "ses server on loopback"
-export SES_HOME="$work/store"
-"$work/ses" server --url https://127.0.0.1:0 --log-file "$work/server.log" --log-format json >"$work/server.out" 2>&1 &
-server_pid=$!
-for _ in $(seq 600); do
-	grep -q '"message":"server started"' "$work/server.log" 2>/dev/null && break
-	kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.out" >&2; fail "the server did not start"; }
-	sleep 0.1
-done
-url=$(grep '"message":"server started"' "$work/server.log" | grep -o '"url":"[^"]*"' | cut -d'"' -f4)
-[ -n "$url" ] || fail "no URL in the server's log"
-cn="ses development intermediate CA"
-pin=$("$work/ses" certs list --show all | awk -v cn="$cn" 'index($0, cn) {print $1}')
-token=$("$work/ses" token --app contosoapp)
-export SES_TEST_URL=$url SES_TEST_TOKEN=$token SES_TEST_CA="$SES_HOME/dev/root.pem" SES_TEST_PIN=$pin SES_TEST_CN=$cn
+start_server
+url=$SES_TEST_URL token=$SES_TEST_TOKEN pin=$SES_TEST_PIN cn=$SES_TEST_CN
 echo "server $url, pin $pin"
 
 for kind in static shared; do
