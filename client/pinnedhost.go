@@ -6,7 +6,7 @@ import "github.com/seskit/ses/tool"
 // it is outside the Batch hosts and AllowHosts, and the caller asked for
 // pinned hosts and gave a pin of its own.
 func pinnedHost(host string, o Options) bool {
-	if _, ok := tool.AllowedHost(host, o.AllowHosts); ok {
+	if tool.AllowedHost(host, o.AllowHosts) {
 		return false
 	}
 	return o.PinnedHosts && len(o.ExtraPins) > 0

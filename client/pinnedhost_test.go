@@ -76,17 +76,27 @@ func TestPinnedHosts(t *testing.T) {
 }
 
 func TestParseEntitlement(t *testing.T) {
-	e, err := ParseEntitlement([]byte(`{"id":"entitlement-1","vmid":"vm-42"}`))
+	e, err := ParseEntitlement([]byte(`{"id":"entitlement-1","vmid":"vm-42"}`), "2017-05-01.5.0")
 	if err != nil || e.ID != "entitlement-1" || e.VMID != "vm-42" || !e.Expiry.IsZero() {
 		t.Errorf("5.0 answer: %+v, %v", e, err)
 	}
-	e, err = ParseEntitlement([]byte(`{"id":"entitlement-2","expiry":"2026-11-29T00:00:00Z"}`))
+	e, err = ParseEntitlement([]byte(`{"id":"entitlement-2","expiry":"2026-11-29T00:00:00Z"}`), "")
 	if err != nil || e.ID != "entitlement-2" || e.VMID != "" || e.Expiry.Unix() != 1795910400 {
 		t.Errorf("6.0 answer: %+v, %v", e, err)
 	}
-	for _, bad := range []string{`{"vmid":"v"}`, `not json`, `{"id":"e","expiry":"tomorrow"}`} {
-		if _, err := ParseEntitlement([]byte(bad)); kind(err) != "protocol" {
-			t.Errorf("ParseEntitlement(%q) = %v, want a ProtocolError", bad, err)
+	for _, bad := range []struct{ body, version string }{
+		{`{"vmid":"v"}`, "2017-05-01.5.0"},
+		{`{"id":"e"}`, "2017-05-01.5.0"},
+		{`not json`, ""},
+		{`{"id":"e","expiry":"tomorrow"}`, ""},
+	} {
+		if _, err := ParseEntitlement([]byte(bad.body), bad.version); kind(err) != "protocol" {
+			t.Errorf("ParseEntitlement(%q, %q) = %v, want a ProtocolError", bad.body, bad.version, err)
+		}
+	}
+	for _, v := range []string{"2016-01-01.1.0", tool.LeaseAPIVersion} {
+		if _, err := ParseEntitlement([]byte(`{"id":"e"}`), v); err == nil || kind(err) == "protocol" {
+			t.Errorf("api-version %s: %v, want a plain error", v, err)
 		}
 	}
 }

@@ -173,7 +173,7 @@ func sesgo_release(p *C.struct_ses_client, url, id *C.char, e *C.ses_error) (rc 
 }
 
 //export sesgo_parse_entitlement
-func sesgo_parse_entitlement(response *C.char, out *C.ses_entitlement, e *C.ses_error) (rc C.int) {
+func sesgo_parse_entitlement(apiVersion, response *C.char, out *C.ses_entitlement, e *C.ses_error) (rc C.int) {
 	defer guard(e, &rc)
 	if out == nil {
 		return fail(e, usagef("out is NULL"))
@@ -182,7 +182,7 @@ func sesgo_parse_entitlement(response *C.char, out *C.ses_entitlement, e *C.ses_
 	if response == nil {
 		return fail(e, usagef("response is NULL"))
 	}
-	ent, err := client.ParseEntitlement([]byte(C.GoString(response)))
+	ent, err := client.ParseEntitlement([]byte(C.GoString(response)), str(apiVersion))
 	if err != nil {
 		return fail(e, err)
 	}

@@ -73,8 +73,9 @@ SES_EXPORT ses_result ses_release(ses_client *client, const char *url, const cha
 	return (ses_result)sesgo_release(client, (char *)url, (char *)lease_id, err);
 }
 
-SES_EXPORT ses_result ses_parse_entitlement(const char *response, ses_entitlement *out, ses_error *err) {
-	return (ses_result)sesgo_parse_entitlement((char *)response, out, err);
+SES_EXPORT ses_result ses_parse_entitlement(const char *api_version, const char *response,
+                                            ses_entitlement *out, ses_error *err) {
+	return (ses_result)sesgo_parse_entitlement((char *)api_version, (char *)response, out, err);
 }
 
 SES_EXPORT void ses_free(char *s) {

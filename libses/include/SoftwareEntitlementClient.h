@@ -106,13 +106,14 @@ private:
         const std::string& requested_entitlement);
 
 public:
-    // Entitlement reads the text of the server's answer; it throws
-    // Exception when there is no id in it.
+    // Entitlement reads the text of the server's answer to api-version
+    // 2017-05-01.5.0; it throws Exception when the id or the vmid is
+    // missing.
     Entitlement(const std::string& response)
     {
         detail::Owned parsed;
         ses_error err;
-        if (ses_parse_entitlement(response.c_str(), &parsed.e, &err) != SES_OK)
+        if (ses_parse_entitlement("2017-05-01.5.0", response.c_str(), &parsed.e, &err) != SES_OK)
         {
             throw Exception(err.message);
         }

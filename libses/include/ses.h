@@ -158,11 +158,13 @@ ses_result ses_release(ses_client *client, const char *url, const char *lease_id
                        ses_error *err);
 
 /*
- * ses_parse_entitlement reads the text of an approved answer, e.g.
- * {"id":"entitlement-...","vmid":"..."}: id is required, vmid and expiry
- * are read when present.
+ * ses_parse_entitlement reads the text of an approved answer in the shape
+ * of api_version (NULL: 2017-09-01.6.0), as ses_check reads it: e.g.
+ * {"id":"entitlement-...","vmid":"..."} for 2017-05-01.5.0, where the vmid
+ * is required. An answer without what it must hold is SES_UNEXPECTED.
  */
-ses_result ses_parse_entitlement(const char *response, ses_entitlement *out, ses_error *err);
+ses_result ses_parse_entitlement(const char *api_version, const char *response,
+                                 ses_entitlement *out, ses_error *err);
 
 /* ses_free frees a string the library returned. NULL is allowed. */
 void ses_free(char *s);

@@ -304,15 +304,26 @@ static int lease(void) {
 static int parse(void) {
 	ses_entitlement ent;
 	ses_error err;
-	int rc = ses_parse_entitlement("{\"id\":\"entitlement-1\",\"vmid\":\"vm-42\"}", &ent, &err);
+	int rc = ses_parse_entitlement("2017-05-01.5.0", "{\"id\":\"entitlement-1\",\"vmid\":\"vm-42\"}", &ent, &err);
 	if (rc != SES_OK || strcmp(ent.id, "entitlement-1") != 0 || strcmp(ent.vmid, "vm-42") != 0) {
 		return broken("parse a 5.0 answer", &err);
 	}
 	ses_free(ent.id);
 	ses_free(ent.vmid);
-	rc = ses_parse_entitlement("{\"vmid\":\"vm-42\"}", &ent, &err);
-	if (rc != SES_UNEXPECTED || ent.id != NULL) {
+	rc = ses_parse_entitlement(NULL, "{\"id\":\"entitlement-2\",\"expiry\":\"2026-11-29T00:00:00Z\"}", &ent, &err);
+	if (rc != SES_OK || strcmp(ent.id, "entitlement-2") != 0 || ent.vmid != NULL || ent.expiry != 1795910400) {
+		return broken("parse a 6.0 answer", &err);
+	}
+	ses_free(ent.id);
+	ses_free(ent.vmid);
+	if ((rc = ses_parse_entitlement(NULL, "{\"vmid\":\"vm-42\"}", &ent, &err)) != SES_UNEXPECTED || ent.id != NULL) {
 		return broken("an answer without id was read", &err);
+	}
+	if ((rc = ses_parse_entitlement("2017-05-01.5.0", "{\"id\":\"e\"}", &ent, &err)) != SES_UNEXPECTED) {
+		return broken("a 5.0 answer without vmid was read", &err);
+	}
+	if ((rc = ses_parse_entitlement("2016-01-01.1.0", "{\"id\":\"e\"}", &ent, &err)) != SES_BAD_ARGUMENTS) {
+		return broken("an unknown api-version was taken", &err);
 	}
 	printf("parse: ok\n");
 	return SES_OK;
@@ -407,7 +418,7 @@ static int loop(int n) {
 			return outcome("renew and release", rc, &err);
 		}
 		ses_free(l.id);
-		if ((rc = ses_parse_entitlement("{\"id\":\"e\",\"vmid\":\"v\"}", &ent, &err)) != SES_OK) {
+		if ((rc = ses_parse_entitlement("2017-05-01.5.0", "{\"id\":\"e\",\"vmid\":\"v\"}", &ent, &err)) != SES_OK) {
 			return outcome("parse", rc, &err);
 		}
 		ses_free(ent.id);
