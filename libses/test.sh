@@ -150,8 +150,8 @@ leaks() {
 	fi
 	echo "ok   leak check ($kind): $rounds rounds, $(grep -o 'definitely lost: [0-9,]* bytes' "$log" || echo 'no leaks')"
 }
-leaks static 20
-leaks shared 10
+leaks static 10
+leaks shared 5
 
 step "the refused servers saw nothing"
 # A last request, once it is logged, shows every earlier one is too.
