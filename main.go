@@ -19,7 +19,9 @@ import (
 	"github.com/seskit/ses/cli"
 	"github.com/seskit/ses/client"
 	"github.com/seskit/ses/compat"
+	"github.com/seskit/ses/namespace"
 	"github.com/seskit/ses/server"
+	"github.com/seskit/ses/server/acs"
 	"github.com/seskit/ses/token"
 	"github.com/seskit/ses/tool"
 	"github.com/seskit/ses/verify"
@@ -43,6 +45,7 @@ type CLI struct {
 	Certs      certs.Cmd                 `cmd:"" help:"Development PKI and certificates by thumbprint."`
 	Server     server.Cmd                `cmd:"" help:"Emulate the HTTPS entitlement endpoint."`
 	Client     client.Cmd                `cmd:"" help:"Ask a server for an entitlement, as a Batch task does (its flags: ses client check --help)."`
+	Namespace  namespace.Cmd             `cmd:"" help:"Manage the service namespace ses server --acs reads, and map claims as its issuer does."`
 	Links      LinksCmd                  `cmd:"" help:"Create sestest and sesclient links to this binary in a folder."`
 	Completion kongcompletion.Completion `cmd:"" help:"Print shell completion code: ses completion bash|zsh|fish."`
 }
@@ -88,13 +91,14 @@ func execute(prog string, root any, g *cli.Globals, args []string) (code int) {
 		kong.Description(prog+": Azure Batch software entitlement tokens, emulator, client and certificates."),
 		kong.UsageOnError(),
 		kong.Vars{
-			"version":             g.Version,
-			"default_audience":    tool.DefaultAudience,
-			"default_issuer":      tool.DefaultIssuer,
-			"default_api_version": tool.DefaultAPIVersion,
-			"default_max_lease":   server.DefaultMaxLease.String(),
-			"default_retries":     fmt.Sprint(client.DefaultRetries),
-			"default_timeout":     client.DefaultTimeout.String(),
+			"version":               g.Version,
+			"default_audience":      tool.DefaultAudience,
+			"default_issuer":        tool.DefaultIssuer,
+			"default_api_version":   tool.DefaultAPIVersion,
+			"default_max_lease":     server.DefaultMaxLease.String(),
+			"default_retries":       fmt.Sprint(client.DefaultRetries),
+			"default_timeout":       client.DefaultTimeout.String(),
+			"default_namespace_url": acs.DefaultNamespaceURL,
 		},
 		kong.Exit(func(c int) { exited, code = true, c }),
 		kong.Bind(g),
