@@ -208,3 +208,20 @@ func FuzzParseHeader(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseKeys(f *testing.F) {
+	f.Add("# keys\n" + tool.NewSWTKey() + "\n" + tool.NewSWTKey() + "\n")
+	f.Add("AQID\n")
+	f.Add("\n\n#\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		keys, err := wrapauth.ParseKeys([]byte(text))
+		if (err == nil) != (len(keys) > 0) {
+			t.Fatalf("%d keys with error %v", len(keys), err)
+		}
+		for _, k := range keys {
+			if len(k) < tool.MinSWTKeySize {
+				t.Fatalf("a %d-byte key was let through", len(k))
+			}
+		}
+	})
+}
