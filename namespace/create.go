@@ -10,7 +10,7 @@ import (
 // CreateCmd is `ses namespace create`.
 type CreateCmd struct {
 	FileFlag
-	Issuer string `help:"The namespace's URL: the Issuer of every token it issues." default:"${default_namespace_url}" placeholder:"URL"`
+	Issuer string `help:"The namespace's URL: the Issuer of every token it issues." default:"${default_namespace}" placeholder:"URL"`
 	Force  bool   `help:"Replace an existing file."`
 }
 

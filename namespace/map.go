@@ -13,7 +13,7 @@ import (
 // MapCmd is `ses namespace map`: the claim mapper.
 type MapCmd struct {
 	FileFlag
-	Scope  string   `required:"" help:"The URL a token is asked for (wrap_scope)." placeholder:"URL"`
+	Scope  string   `required:"" help:"The URL a token is asked for (its wrap_scope)." placeholder:"URL"`
 	Issuer string   `required:"" help:"The issuer the caller authenticates as: its wrap_name, or its assertion's Issuer." placeholder:"NAME"`
 	Claim  []string `sep:"none" help:"A claim of the caller's SWT assertion, TYPE=VALUE (repeatable; several values comma-separated, as an SWT carries them). Without any: the password profile." placeholder:"TYPE=VALUE"`
 	Mint   bool     `help:"Print the token the issuer would return (wrap_access_token), signed now, instead of the mapping."`
@@ -56,14 +56,14 @@ func (c *MapCmd) Run(g *cli.Globals) error {
 	if c.Mint || c.Header {
 		token, _ := m.Mint(g.Now())
 		if c.Header {
-			_, err = fmt.Fprintf(g.Stdout, "WRAP access_token=%q\n", token)
+			_, err = fmt.Fprintln(g.Stdout, tool.WRAPAuthorization(token))
 		} else {
 			_, err = fmt.Fprintln(g.Stdout, token)
 		}
 		return err
 	}
 	tw := table(g.Stdout)
-	fmt.Fprintf(tw, "scope\t%s\tpolicy %s, tokens live %s\n", m.AppliesTo, m.Policy, m.Lifetime)
+	fmt.Fprintf(tw, "scope\t%s\tpolicy %s, tokens live %s\n", m.AppliesTo, m.Policy, tool.FormatDuration(m.Lifetime))
 	for _, in := range m.Inputs {
 		fmt.Fprintf(tw, "input\t%s\tfrom %s\n", in, in.Issuer)
 	}

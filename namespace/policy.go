@@ -2,9 +2,11 @@ package namespace
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/seskit/ses/cli"
 	"github.com/seskit/ses/server/acs"
+	"github.com/seskit/ses/tool"
 )
 
 // PolicyCmd is `ses namespace policy`.
@@ -20,9 +22,9 @@ type PolicyCmd struct {
 // PolicyAddCmd is `ses namespace policy add`.
 type PolicyAddCmd struct {
 	FileFlag
-	Name     string `arg:"" help:"The policy's name."`
-	Lifetime string `help:"How long issued tokens live: 1h, 20m, or ISO 8601 PT1H." default:"1h" placeholder:"SPAN"`
-	Key      string `help:"The signing key, base64 of at least 32 bytes (default: a new one)." placeholder:"KEY"`
+	Name     string        `arg:"" help:"The policy's name."`
+	Lifetime time.Duration `help:"How long issued tokens live (default: ${default})." default:"${default_ns_lifetime}"`
+	Key      string        `help:"The signing key, base64 of at least 32 bytes (default: a new one)." placeholder:"KEY"`
 }
 
 // Run adds the policy and prints its key.
@@ -60,7 +62,7 @@ func (c *PolicyListCmd) Run(g *cli.Globals) error {
 // lifetime is a policy's lifetime as written, or the default.
 func lifetime(s string) string {
 	if s == "" {
-		return acs.DefaultLifetime.String() + " (default)"
+		return tool.FormatDuration(acs.DefaultLifetime) + " (default)"
 	}
 	return s
 }

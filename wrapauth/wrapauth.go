@@ -101,10 +101,10 @@ func (v *Validator) Check(r *http.Request) (*Token, error) {
 		return nil, err
 	}
 	tok, err := tool.VerifySWT(raw, tool.SWTExpect{Keys: *v.keys.Load(), Issuer: v.issuer, Audience: v.audience, Now: v.now()})
-	var te *tool.Error
+	var te *tool.CheckError
 	if errors.As(err, &te) && te.Reason == tool.ReasonSWTSignature {
 		// The check's own message counts the keys: say less.
-		return nil, &tool.Error{Reason: te.Reason, Msg: "the token's signature does not verify"}
+		return nil, &tool.CheckError{Reason: te.Reason, Msg: "the token's signature does not verify"}
 	}
 	return tok, err
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/seskit/ses/tool"
 	"gopkg.in/yaml.v3"
@@ -445,14 +446,14 @@ func (f *File) AddIssuer(name, key string) error {
 }
 
 // AddPolicy appends a token policy: its tokens' lifetime and its key.
-func (f *File) AddPolicy(name, lifetime, key string) error {
-	if _, err := ParseLifetime(lifetime); err != nil {
-		return err
+func (f *File) AddPolicy(name string, lifetime time.Duration, key string) error {
+	if lifetime <= 0 {
+		return fmt.Errorf("the lifetime %s is not positive", tool.FormatDuration(lifetime))
 	}
 	if err := checkKey(key); err != nil {
 		return err
 	}
-	return f.addKeyed(Policies, name, "name", name, "lifetime", lifetime, "key", key)
+	return f.addKeyed(Policies, name, "name", name, "lifetime", tool.FormatDuration(lifetime), "key", key)
 }
 
 func (f *File) addKeyed(sec Section, name string, fields ...string) error {

@@ -79,7 +79,7 @@ func TestEdits(t *testing.T) {
 		{"roll over with force", func(f *File) error { return f.Rollover(Issuers, "partner", newKey, true) },
 			replace("key: 3q2+7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n    previousKey: AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=\n",
 				"key: "+newKey+"\n    previousKey: 3q2+7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n")},
-		{"add a policy", func(f *File) error { return f.AddPolicy("reports", "10m", newKey) },
+		{"add a policy", func(f *File) error { return f.AddPolicy("reports", 10*time.Minute, newKey) },
 			replace("key: q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=\n",
 				"key: q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=\n  - name: reports\n    lifetime: 10m\n    key: "+newKey+"\n")},
 		{"roll a policy's key over", func(f *File) error { return f.Rollover(Policies, "admin", newKey, false) },
@@ -135,7 +135,7 @@ func TestEditsRefused(t *testing.T) {
 		{"issuer twice", func(f *File) error { return f.AddIssuer("partner", newKey) }, func(e error) bool { return errors.As(e, &exists) }},
 		{"short issuer key", func(f *File) error { return f.AddIssuer("x", "AQID") }, func(e error) bool { return errors.As(e, &short) }},
 		{"short rollover key", func(f *File) error { return f.Rollover(Policies, "admin", "AQID", false) }, func(e error) bool { return errors.As(e, &short) }},
-		{"bad lifetime", func(f *File) error { return f.AddPolicy("p", "soon", newKey) }, func(e error) bool { return e != nil && strings.Contains(e.Error(), "soon") }},
+		{"lifetime not positive", func(f *File) error { return f.AddPolicy("p", -time.Minute, newKey) }, func(e error) bool { return e != nil && strings.Contains(e.Error(), "not positive") }},
 		{"remove an issuer a rule names", func(f *File) error { return f.Remove(Issuers, "partner") },
 			func(e error) bool {
 				return errors.As(e, &inUse) && strings.Contains(e.Error(), "rule 2 of scope "+adminScope)
@@ -266,7 +266,7 @@ func TestNewFile(t *testing.T) {
 	f, _ = OpenFile(path)
 	steps := []func() error{
 		func() error { return f.AddIssuer("client", agentKey) },
-		func() error { return f.AddPolicy("p", "1h", policyKey) },
+		func() error { return f.AddPolicy("p", time.Hour, policyKey) },
 		func() error { return f.AddScope("https://localhost/reverser", "p") },
 		func() error {
 			_, err := f.AddRule("https://localhost/reverser", Rule{Issuer: "client", InputType: "Issuer", InputValue: "client", OutputType: "action", OutputValue: "reverse"})

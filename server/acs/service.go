@@ -172,8 +172,11 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a := s.issue(form, peerKey(r.RemoteAddr))
 	switch a.status {
 	case http.StatusOK:
-		w.Header().Set("Content-Type", "application/x-www-form-urlencoded")
-		io.WriteString(w, "wrap_access_token="+url.QueryEscape(a.token)+"&wrap_access_token_expires_in="+strconv.Itoa(a.expiresIn))
+		w.Header().Set("Content-Type", tool.WRAPContentType)
+		io.WriteString(w, url.Values{
+			tool.WRAPAccessToken:          {a.token},
+			tool.WRAPAccessTokenExpiresIn: {strconv.Itoa(a.expiresIn)},
+		}.Encode())
 		return
 	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", "WRAP")
@@ -187,7 +190,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || mt != "application/x-www-form-urlencoded" {
+		if err != nil || mt != tool.WRAPContentType {
 			return nil, fmt.Errorf("the body must be application/x-www-form-urlencoded, not %q", ct)
 		}
 	}
@@ -229,16 +232,16 @@ func refused(status int, format string, args ...any) answer {
 // whatever keys it has.
 var (
 	errPassword  = errors.New("unknown issuer or wrong password")
-	errSignature = errors.New("wrap_assertion is not signed by the issuer it names")
+	errSignature = errors.New(tool.WRAPAssertion + " is not signed by the issuer it names")
 )
 
 // issue runs a WRAP request from peer: it authenticates the caller by one
 // profile, maps its claims by the scope's rules and signs the token.
 func (s *Service) issue(form url.Values, peer string) answer {
 	ns, now := s.ns.Load(), s.now()
-	scopeURL := form.Get("wrap_scope")
+	scopeURL := form.Get(tool.WRAPScope)
 	if scopeURL == "" {
-		return refused(http.StatusBadRequest, "wrap_scope is missing")
+		return refused(http.StatusBadRequest, "%s is missing", tool.WRAPScope)
 	}
 	if ns.match(scopeURL) == nil {
 		return refused(http.StatusBadRequest, "%v", &NoScopeError{URL: scopeURL})
@@ -247,7 +250,7 @@ func (s *Service) issue(form url.Values, peer string) answer {
 		name   string
 		claims []tool.SWTClaim
 	)
-	switch user, format := form.Get("wrap_name"), form.Get("wrap_assertion_format"); {
+	switch user, format := form.Get(tool.WRAPName), form.Get(tool.WRAPAssertionFormat); {
 	case user != "" && format != "":
 		return refused(http.StatusBadRequest, "give wrap_name and wrap_password, or wrap_assertion_format and wrap_assertion, not both")
 	case user != "":
@@ -255,20 +258,20 @@ func (s *Service) issue(form url.Values, peer string) answer {
 		if wait := s.throttle.wait(now, keys...); wait > 0 {
 			return tooMany(wait)
 		}
-		if !s.password(ns.issuers[user], form.Get("wrap_password")) {
+		if !s.password(ns.issuers[user], form.Get(tool.WRAPPassword)) {
 			s.throttle.fail(now, keys...)
 			return answer{status: http.StatusUnauthorized, err: errPassword}
 		}
 		s.throttle.succeed(keys...)
 		name = user
-	case format == "SWT":
-		raw := form.Get("wrap_assertion")
+	case format == tool.WRAPFormatSWT:
+		raw := form.Get(tool.WRAPAssertion)
 		if raw == "" {
-			return refused(http.StatusUnauthorized, "wrap_assertion is missing")
+			return refused(http.StatusUnauthorized, "%s is missing", tool.WRAPAssertion)
 		}
-		unverified, _, _, err := tool.ParseSWT(raw)
+		unverified, err := tool.ParseSWT(raw)
 		if err != nil {
-			return refused(http.StatusUnauthorized, "wrap_assertion: %v", err)
+			return refused(http.StatusUnauthorized, "%s: %v", tool.WRAPAssertion, err)
 		}
 		keys := []string{issuerKey(unverified.Issuer), peer}
 		if wait := s.throttle.wait(now, keys...); wait > 0 {
@@ -284,7 +287,7 @@ func (s *Service) issue(form url.Values, peer string) answer {
 		s.throttle.succeed(keys...)
 		name, claims = tok.Issuer, tok.Claims
 	case format != "":
-		return refused(http.StatusBadRequest, "wrap_assertion_format %q is not supported (SWT is)", format)
+		return refused(http.StatusBadRequest, "%s %q is not supported (%s is)", tool.WRAPAssertionFormat, format, tool.WRAPFormatSWT)
 	default:
 		return refused(http.StatusBadRequest, "no credentials: give wrap_name and wrap_password, or an SWT wrap_assertion")
 	}
@@ -301,7 +304,7 @@ func (s *Service) issue(form url.Values, peer string) answer {
 
 func tooMany(wait time.Duration) answer {
 	return answer{status: http.StatusTooManyRequests, retry: wait,
-		err: fmt.Errorf("too many failed attempts: try again in %s", wait.Round(time.Second))}
+		err: fmt.Errorf("too many failed attempts: try again in %s", tool.FormatDuration((wait + time.Second - 1).Truncate(time.Second)))}
 }
 
 // keysOf returns two keys to try for is: its own (current, previous),
@@ -335,12 +338,12 @@ func (s *Service) password(is *issuer, p string) bool {
 func (s *Service) assertion(ns *Namespace, raw, name string, now time.Time) (*tool.SWT, error) {
 	is := ns.issuers[name]
 	tok, err := tool.VerifySWT(raw, tool.SWTExpect{Keys: s.keysOf(is), Now: now})
-	var te *tool.Error
+	var te *tool.CheckError
 	switch {
 	case is == nil, errors.As(err, &te) && te.Reason == tool.ReasonSWTSignature:
 		return nil, errSignature
 	case err != nil:
-		return nil, fmt.Errorf("wrap_assertion: %v", err)
+		return nil, fmt.Errorf("%s: %v", tool.WRAPAssertion, err)
 	}
 	if aud := strings.TrimSuffix(tok.Audience, "/"); aud == "" ||
 		aud != strings.TrimSuffix(ns.issuerURL, "/") && (s.endpoint == "" || aud != strings.TrimSuffix(s.endpoint, "/")) {
@@ -348,18 +351,18 @@ func (s *Service) assertion(ns *Namespace, raw, name string, now time.Time) (*to
 		if s.endpoint != "" {
 			want += " or " + s.endpoint
 		}
-		return nil, fmt.Errorf("wrap_assertion: its Audience is %q; an assertion must be issued for %s", tok.Audience, want)
+		return nil, fmt.Errorf("%s: its Audience is %q; an assertion must be issued for %s", tool.WRAPAssertion, tok.Audience, want)
 	}
 	if left := tok.ExpiresOn.Sub(now); left > MaxAssertionLifetime {
-		return nil, fmt.Errorf("wrap_assertion: it expires in %s; an assertion may have at most %s left", left.Round(time.Second), MaxAssertionLifetime)
+		return nil, fmt.Errorf("%s: it expires in %s; an assertion may have at most %s left", tool.WRAPAssertion, tool.FormatDuration(left.Round(time.Second)), tool.FormatDuration(MaxAssertionLifetime))
 	}
 	return tok, nil
 }
 
 // Authorize accepts a request whose Authorization header is
 // `WRAP access_token="<SWT>"`, a token issued by the namespace in force
-// for the scope whose AppliesTo is audience, unexpired, with an "action"
-// claim holding action.
+// for the scope whose AppliesTo is audience, unexpired, with an action
+// claim (tool.SWTClaimAction) holding action.
 func (s *Service) Authorize(r *http.Request, audience, action string) error {
 	raw, err := wrapauth.ParseHeader(r.Header.Get("Authorization"))
 	if err != nil {
@@ -369,7 +372,7 @@ func (s *Service) Authorize(r *http.Request, audience, action string) error {
 	if err != nil {
 		return err
 	}
-	for _, v := range tok.Values("action") {
+	for _, v := range tok.Values(tool.SWTClaimAction) {
 		if v == action {
 			return nil
 		}

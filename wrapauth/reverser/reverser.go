@@ -23,10 +23,12 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/seskit/ses/tool"
 	"github.com/seskit/ses/wrapauth"
 )
 
-// Action is the claim value a token must grant, in an "action" claim.
+// Action is the value a token's action claim (tool.SWTClaimAction) must
+// hold.
 const Action = "reverse"
 
 // maxText caps the text to reverse.
@@ -44,8 +46,8 @@ func Handler(v *wrapauth.Validator) http.Handler {
 
 func reverse(w http.ResponseWriter, r *http.Request) {
 	tok, _ := wrapauth.FromContext(r.Context())
-	if !slices.Contains(tok.Values("action"), Action) {
-		http.Error(w, "the token does not grant action="+Action, http.StatusForbidden)
+	if !slices.Contains(tok.Values(tool.SWTClaimAction), Action) {
+		http.Error(w, "the token does not grant "+tool.SWTClaimAction+"="+Action, http.StatusForbidden)
 		return
 	}
 	text, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxText))
