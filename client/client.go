@@ -54,6 +54,10 @@ type Options struct {
 	Pins []tool.Pin
 	// ExtraPins are added to the pins.
 	ExtraPins []tool.Pin
+	// PinnedHosts also accepts a host outside the Batch hosts and
+	// AllowHosts, on one condition: a certificate of its verified chain
+	// matches one of ExtraPins (see pinsFor).
+	PinnedHosts bool
 	// ExtraRoots are trusted besides the system roots.
 	ExtraRoots []*x509.Certificate
 	// APIVersion defaults to tool.DefaultAPIVersion.
@@ -115,7 +119,7 @@ func New(o Options) (*Client, error) {
 		return nil, err
 	}
 	host := base.Hostname()
-	if !tool.AllowedHost(host, o.AllowHosts) {
+	if !tool.AllowedHost(host, o.AllowHosts) && !pinnedHost(host, o) {
 		suffixes := make([]string, len(tool.BatchHosts))
 		for i, h := range tool.BatchHosts {
 			suffixes[i] = "*" + h.Suffix
@@ -193,11 +197,7 @@ func TLSConfig(host string, o Options) (*tls.Config, error) {
 	for _, c := range o.ExtraRoots {
 		roots.AddCert(c)
 	}
-	pins := o.Pins
-	if pins == nil {
-		pins = tool.BuiltinPins()
-	}
-	pins = append(append([]tool.Pin{}, pins...), o.ExtraPins...)
+	pins := pinsFor(host, o)
 	now := o.Now
 	if now == nil {
 		now = time.Now
