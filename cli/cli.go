@@ -118,6 +118,9 @@ type Globals struct {
 	Now    func() time.Time    `kong:"-"`
 	// Version is the binary's version line, as --version prints it.
 	Version string `kong:"-"`
+	// Prog is the name errors and warnings are printed under: ses, or a
+	// dialect's name.
+	Prog string `kong:"-"`
 
 	store *tool.Store
 }
