@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/seskit/ses/wrapauth/reverser"
 )
 
 func TestMain(m *testing.M) {
@@ -28,6 +29,7 @@ func TestMain(m *testing.M) {
 		"ses":       func() { os.Exit(run("ses", os.Args[1:])) },
 		"sestest":   func() { os.Exit(run("sestest", os.Args[1:])) },
 		"sesclient": func() { os.Exit(run("sesclient", os.Args[1:])) },
+		"reverser":  func() { os.Exit(reverser.Main(os.Args[1:], os.Stderr)) },
 	})
 }
 
@@ -53,6 +55,7 @@ func TestScripts(t *testing.T) {
 			"jsonvar":   jsonvar,
 			"jsonout":   jsonout,
 			"proxy":     proxy,
+			"waitlog":   waitlog,
 		},
 	})
 }
@@ -328,4 +331,28 @@ func proxy(ts *testscript.TestScript, neg bool, args []string) {
 	go srv.Serve(l)
 	ts.Defer(func() { srv.Close() })
 	ts.Setenv(args[0], "http://"+l.Addr().String())
+}
+
+// waitlog waits, for at most a minute, until FILE holds at least N
+// (default 1) matches of the regular expression: "waitlog server.log
+// 'namespace reloaded' 2".
+func waitlog(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 || len(args) > 3 {
+		ts.Fatalf("usage: waitlog FILE REGEXP [N]")
+	}
+	re, err := regexp.Compile(args[1])
+	ts.Check(err)
+	n := 1
+	if len(args) == 3 {
+		n, err = strconv.Atoi(args[2])
+		ts.Check(err)
+	}
+	for i := 0; i < 600; i++ {
+		data, _ := os.ReadFile(ts.MkAbs(args[0]))
+		if len(re.FindAll(data, -1)) >= n {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	ts.Fatalf("%s never held %d matches of %s", args[0], n, args[1])
 }
