@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -97,6 +98,26 @@ func TestParseEntitlement(t *testing.T) {
 	for _, v := range []string{"2016-01-01.1.0", tool.LeaseAPIVersion} {
 		if _, err := ParseEntitlement([]byte(`{"id":"e"}`), v); err == nil || kind(err) == "protocol" {
 			t.Errorf("api-version %s: %v, want a plain error", v, err)
+		}
+	}
+}
+
+// A pinned host must still be a well-formed host: PinnedHosts never lets
+// an IPv6 zone or any other malformed host through.
+func TestPinnedHostsKeepTheHostRules(t *testing.T) {
+	pin, err := tool.ParsePin("D4DE20D05E66FC53FE1A50882C78DB2852CAE474=any")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{
+		"https://[::ffff:127.0.0.1%25x.batch.azure.com]:4443",
+		"https://[::1%25.batch.azure.com]",
+		"https://bad_host.example",
+	} {
+		_, err := New(Options{URL: u, PinnedHosts: true, ExtraPins: []tool.Pin{pin}})
+		var ue *UntrustedError
+		if !errors.As(err, &ue) {
+			t.Errorf("New(%s) = %v, want an *UntrustedError", u, err)
 		}
 	}
 }
