@@ -150,10 +150,18 @@ func (g *Globals) OpenStore() (*tool.Store, error) {
 		return nil, err
 	}
 	g.store = &tool.Store{Dir: dir, Password: g.pfxPassword, Created: func(dev string) {
-		fmt.Fprintf(g.Stderr, "ses: created the development PKI in %s; `ses certs trust` makes this machine trust its root, %s\n",
-			dev, filepath.Join(dev, tool.DevRootFile))
+		fmt.Fprintf(g.Stderr, "%s: created the development PKI in %s; `ses certs trust` makes this machine trust its root, %s\n",
+			g.prog(), dev, filepath.Join(dev, tool.DevRootFile))
 	}}
 	return g.store, nil
+}
+
+// prog is the name to print messages under: Prog, else ses.
+func (g *Globals) prog() string {
+	if g.Prog == "" {
+		return "ses"
+	}
+	return g.Prog
 }
 
 // checkedStore is the store a command asks for: opened, and refused with

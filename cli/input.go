@@ -86,7 +86,7 @@ func (g *Globals) LoadCert(f CertFlag) (*tool.Credential, error) {
 			Hint("or give a PEM file holding the key too, or a PKCS#12 (.pfx) file")
 	}
 	for _, w := range tool.PurposeWarnings(cred.Certificate, f.Purpose, f.Host) {
-		fmt.Fprintf(g.Stderr, "ses: warning: %s %s: %s\n", f.Flag, f.Spec, w)
+		fmt.Fprintf(g.Stderr, "%s: warning: %s\n", g.prog(), tool.Printable(fmt.Sprintf("%s %s: %s", f.Flag, f.Spec, w)))
 	}
 	return cred, nil
 }
