@@ -18,6 +18,7 @@ import (
 func Execute(prog string, root any, g *Globals, args []string, options ...kong.Option) (code int) {
 	g.Stdin, g.Stdout, g.Stderr = os.Stdin, os.Stdout, os.Stderr
 	g.Getenv, g.Now = os.Getenv, time.Now
+	g.Prog = prog
 
 	exited := false
 	parser, err := kong.New(root, append([]kong.Option{
@@ -28,7 +29,7 @@ func Execute(prog string, root any, g *Globals, args []string, options ...kong.O
 		DurationMapper,
 		kong.Exit(func(c int) { exited, code = true, c }),
 		kong.Bind(g),
-		kong.BindToProvider(g.OpenStore),
+		kong.BindToProvider(g.checkedStore),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
 	}, options...)...)
 	if err != nil {

@@ -5,6 +5,7 @@ package server
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"log"
 	"net"
@@ -27,12 +28,13 @@ import (
 type Cmd struct {
 	URL               string `help:"Where to listen: https://HOST:PORT (port 0 picks a free one) (default: ${default})." default:"https://localhost:4443" placeholder:"URL"`
 	Connection        string `help:"TLS certificate: a file, a thumbprint, or dev for the development TLS certificate (default: ${default})." default:"dev" placeholder:"CERT"`
+	ConnectionKey     string `help:"The --connection certificate's private key, when it is in another file than the certificate and not beside it as NAME-key.pem or NAME.key." type:"path" placeholder:"FILE"`
 	cli.KeyFlags      `embed:""`
 	Audience          string        `help:"Audience tokens must carry (default: ${default})." default:"${default_audience}" placeholder:"URL"`
 	Issuer            string        `help:"Issuer tokens must carry (default: ${default})." default:"${default_issuer}" placeholder:"URL"`
 	ExitAfterRequest  bool          `help:"Exit 0 after the first entitlement request has been answered."`
 	MaxLease          time.Duration `help:"Longest lease duration granted." default:"${default_max_lease}"`
-	MaxLeasesPerToken int           `help:"Most active leases one token may hold." default:"${default_max_leases_per_token}" placeholder:"N"`
+	MaxLeasesPerToken int           `help:"Most active leases one token may hold (0: the default, ${default})." default:"${default_max_leases_per_token}" placeholder:"N"`
 	State             string        `help:"Keep leases in this database file, restored on start (default: in memory)." type:"path" placeholder:"FILE"`
 	ACS               string        `name:"acs" help:"Serve a WRAP v0.9 token issuer and the management API, configured by this namespace file (YAML or JSON)." type:"path" placeholder:"FILE"`
 }
@@ -51,7 +53,8 @@ func (c *Cmd) Run(g *cli.Globals) error {
 	if err != nil {
 		return err
 	}
-	conn, err := g.LoadCert("--connection", c.Connection, tool.PurposeServerAuth, true)
+	conn, err := g.LoadCert(cli.CertFlag{Flag: "--connection", Spec: c.Connection, KeyFlag: "--connection-key", KeyFile: c.ConnectionKey,
+		Purpose: tool.PurposeServerAuth, NeedKey: true, Host: u.Hostname()})
 	if err != nil {
 		return err
 	}
@@ -65,11 +68,14 @@ func (c *Cmd) Run(g *cli.Globals) error {
 	var ns *acs.Namespace
 	if c.ACS != "" {
 		if ns, err = acs.Load(c.ACS); err != nil {
-			return cli.Usagef("--acs: %v", err)
+			return acsError(err)
 		}
 	}
-	if c.MaxLeasesPerToken < 1 {
-		return cli.Usagef("--max-leases-per-token %d: want at least 1", c.MaxLeasesPerToken)
+	if c.MaxLeasesPerToken < 0 {
+		return cli.Usagef("--max-leases-per-token %d: want a positive number", c.MaxLeasesPerToken)
+	}
+	if c.MaxLeasesPerToken == 0 {
+		c.MaxLeasesPerToken = DefaultMaxLeasesPerToken
 	}
 	leases := NewLeases()
 	if c.State != "" {
@@ -100,8 +106,21 @@ func (c *Cmd) Run(g *cli.Globals) error {
 		},
 	}
 	if ns != nil {
-		cfg.Auth = ns
+		svc := acs.NewService(ns, acs.Options{Path: c.ACS, Endpoint: u.String() + tool.PathWRAP})
+		cfg.Auth = svc
 		cfg.Settings = append(cfg.Settings, [2]string{"WRAP issuer", u.String() + tool.PathWRAP}, [2]string{"admin audience", cfg.AdminAudience})
+		// SIGHUP, or a change to the file, puts a new namespace in force;
+		// requests in flight and leases are not touched.
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		go svc.Watch(ctx, acsWatchInterval, hup, func(err error) {
+			if err != nil {
+				g.Log.Error().Err(err).Str("acs", c.ACS).Msg("namespace not reloaded: the one in force stays")
+				return
+			}
+			g.Log.Info().Str("acs", c.ACS).Msg("namespace reloaded")
+		})
 	}
 	if c.ExitAfterRequest {
 		cfg.Entitled = stop
@@ -140,6 +159,19 @@ func (c *Cmd) Run(g *cli.Globals) error {
 	}
 	g.Log.Info().Msg("server stopped")
 	return nil
+}
+
+// acsWatchInterval is how often the --acs file is looked at for changes.
+const acsWatchInterval = 250 * time.Millisecond
+
+// acsError reports a namespace file --acs cannot load.
+func acsError(err error) error {
+	e := cli.Usagef("--acs: %v", err)
+	var short *tool.ShortKeyError
+	if errors.As(err, &short) {
+		e.Hint("`ses namespace issuer rollover NAME -f FILE` (or `policy rollover`) replaces a short key with a new one; `ses token swt --new-key` makes one")
+	}
+	return e
 }
 
 // parseListenURL checks --url: https, a host, a port, nothing else.
