@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 	"time"
@@ -37,8 +40,13 @@ func (g *Globals) LoadCert(flag, spec string, p tool.Purpose, needKey bool) (*to
 		return nil, err
 	}
 	cred, err := store.Load(spec, p)
+	if errors.Is(err, fs.ErrNotExist) && !strings.ContainsAny(spec, `/\.`) {
+		// Neither a file nor, with its 40 hex digits, a thumbprint.
+		err = fmt.Errorf("%s is neither a file nor a thumbprint (40 hex digits)", spec)
+	}
 	if err != nil {
-		return nil, Usagef("%s %s: %v", flag, spec, err).
+		// The error names the file or thumbprint: the flag is all it needs.
+		return nil, Usagef("%s: %v", flag, err).
 			Hint("%s takes a PEM or PKCS#12 file, a thumbprint from `ses certs list`, dev, or none", flag)
 	}
 	if cred != nil && needKey && cred.Key == nil {
@@ -85,7 +93,7 @@ func (g *Globals) ReadToken(arg, file, env string) (string, error) {
 func (g *Globals) ParseTime(flag, s string) (time.Time, error) {
 	t, err := tool.ParseTime(s, g.Now(), time.Local)
 	if err != nil {
-		return t, Usagef("%s: %v", flag, err).Hint("for example 2026-11-22T10:00:00Z, 2026-11-22T10:00, 2026-11-22, +2h or -1d")
+		return t, Usagef("%s: %v", flag, err).Hint("a time is %s", tool.TimeForms)
 	}
 	return t, nil
 }
@@ -101,15 +109,14 @@ type KeyFlags struct {
 // credential (nil with --sign none) for display.
 func (f *KeyFlags) Verifier(g *Globals, issuer, audience string) (*tool.Verifier, *tool.Credential, error) {
 	v := &tool.Verifier{Issuer: issuer, Audience: audience}
-	sign, err := g.LoadCert("--sign", f.Sign, tool.PurposeSigning, false)
-	if err != nil {
-		return nil, nil, err
+	sign, serr := g.LoadCert("--sign", f.Sign, tool.PurposeSigning, false)
+	dec, derr := g.LoadCert("--encrypt", f.Encrypt, tool.PurposeEncryption, true)
+	if err := errors.Join(serr, derr); err != nil {
+		return nil, nil, err // both problems, when both certificates are
 	}
 	if sign != nil {
 		v.Sign = sign.Certificate
 	}
-	if v.Decrypt, err = g.LoadCert("--encrypt", f.Encrypt, tool.PurposeEncryption, true); err != nil {
-		return nil, nil, err
-	}
+	v.Decrypt = dec
 	return v, sign, nil
 }
