@@ -72,6 +72,7 @@ var defaults = kong.Vars{
 	"default_audience":     tool.DefaultAudience,
 	"default_issuer":       tool.DefaultIssuer,
 	"default_api_version":  tool.DefaultAPIVersion,
+	"default_ref_api":      compat.ReferenceAPIVersion,
 	"default_lifetime":     tool.FormatDuration(tool.DefaultLifetime),
 	"default_swt_lifetime": tool.FormatDuration(token.DefaultSWTLifetime),
 	"default_max_lease":    tool.FormatDuration(server.DefaultMaxLease),
