@@ -100,3 +100,34 @@ func TestReadArgsMissingValue(t *testing.T) {
 		}
 	}
 }
+
+// FuzzReadArgs checks that reading a command line never panics, and that
+// a dialect's command line, once read, reads back as it is.
+func FuzzReadArgs(f *testing.F) {
+	for _, s := range []string{
+		"Generate --Application-Id a b -F t.txt --", "list-certificates --show FORSIGNING",
+		"generate --not-before", "exec --app a prog --x", "--log-level", "-", "--=x -=",
+	} {
+		f.Add(s)
+	}
+	var root argsRoot
+	k, err := kong.New(&root, kong.Exit(func(int) {}))
+	if err != nil {
+		f.Fatal(err)
+	}
+	node := k.Model.Node
+	f.Fuzz(func(t *testing.T, s string) {
+		args := strings.Split(s, " ")
+		if _, err := readArgs(node, args, false); err != nil && !strings.Contains(err.Error(), "needs a value") {
+			t.Errorf("readArgs(%q): %v", args, err)
+		}
+		once, err := readArgs(node, args, true)
+		if err != nil {
+			return
+		}
+		twice, err := readArgs(node, once, true)
+		if err != nil || strings.Join(twice, "\x00") != strings.Join(once, "\x00") {
+			t.Errorf("readArgs(%q) = %q, which reads as %q, %v", args, once, twice, err)
+		}
+	})
+}

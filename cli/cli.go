@@ -80,8 +80,11 @@ func CodeOf(err error) int {
 	return ExitUsage
 }
 
-// PrintError writes err to w as "ses: error: ..." followed by its hints;
-// several errors joined (errors.Join) each so.
+// PrintError writes err to w as "ses: error: ..." followed by its hints,
+// each one line (several errors joined, errors.Join, each so): what a
+// terminal would act on (outside data such as a server's certificate names
+// or a token's claims may be in the message) is escaped with
+// tool.Printable.
 func PrintError(w io.Writer, prog string, err error) {
 	if joined, ok := err.(interface{ Unwrap() []error }); ok {
 		for _, e := range joined.Unwrap() {
@@ -93,11 +96,11 @@ func PrintError(w io.Writer, prog string, err error) {
 	if errors.As(err, &silent) && silent.Silent {
 		return
 	}
-	fmt.Fprintf(w, "%s: error: %s\n", prog, err)
+	fmt.Fprintf(w, "%s: error: %s\n", prog, tool.Printable(err.Error()))
 	var ce *Error
 	if errors.As(err, &ce) {
 		for _, h := range ce.Hints {
-			fmt.Fprintf(w, "%s: hint: %s\n", prog, h)
+			fmt.Fprintf(w, "%s: hint: %s\n", prog, tool.Printable(h))
 		}
 	}
 }
@@ -122,6 +125,9 @@ type Globals struct {
 	Now    func() time.Time    `kong:"-"`
 	// Version is the binary's version line, as --version prints it.
 	Version string `kong:"-"`
+	// Prog is the name errors and warnings are printed under: ses, or a
+	// dialect's name.
+	Prog string `kong:"-"`
 
 	store *tool.Store
 }

@@ -39,8 +39,8 @@ func (*Sesclient) DefaultLogLevel() string { return "warn" }
 // ones are reported together, as the reference did). The --thumbprint
 // certificate with its --common-name is pinned besides the built-in pins,
 // as in the reference. When the thumbprint is the store's development
-// intermediate, the development root is trusted and this machine's names
-// allowed, so the dialect works against `ses server` out of the box.
+// intermediate, the development hosts are trusted as `ses client --dev`
+// trusts them, so the dialect works against `ses server` out of the box.
 func (c *Sesclient) Run(g *cli.Globals) error {
 	rawURL := c.URL
 	if rawURL == "" {
@@ -110,8 +110,7 @@ func options(g *cli.Globals, rawURL string, pin *tool.Pin) (client.Options, erro
 	}
 	o.ExtraPins = append(o.ExtraPins, *pin)
 	if dev := devIntermediate(g, pin.SHA1); dev != nil {
-		o.ExtraRoots = append(o.ExtraRoots, dev.Root.Certificate)
-		o.AllowHosts = append(o.AllowHosts, tool.DevHosts...)
+		clientcmd.TrustDev(&o, dev)
 	}
 	return o, nil
 }
