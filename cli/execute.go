@@ -37,7 +37,7 @@ func Execute(prog string, root any, g *Globals, args []string, options ...kong.O
 		DurationMapper,
 		kong.Exit(func(c int) { exited, code = true, c }),
 		kong.Bind(g),
-		kong.BindToProvider(g.OpenStore),
+		kong.BindToProvider(g.checkedStore),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
 		kong.ValueFormatter(helpValue),
 		kong.ExplicitGroups([]kong.Group{globalGroup}),

@@ -22,6 +22,7 @@ type EntitlementCmd struct {
 	NotAfter  string         `help:"End of validity, as --not-before (default: --lifetime after --not-before)." xor:"end" placeholder:"TIME"`
 	Lifetime  *time.Duration `help:"Validity after --not-before, e.g. 2h, 7d, 1d12h (default: ${default_lifetime})." xor:"end" placeholder:"DURATION"`
 	Sign      string         `help:"Certificate to sign with: a file, a thumbprint, dev, or none (default: ${default})." default:"dev" placeholder:"CERT"`
+	SignKey   string         `help:"The --sign certificate's private key, when it is in another file than the certificate and not beside it as NAME-key.pem or NAME.key." type:"path" placeholder:"FILE"`
 	Encrypt   string         `help:"Certificate to encrypt to: a file, a thumbprint, dev, or none (default: ${default})." default:"dev" placeholder:"CERT"`
 	Audience  string         `help:"Audience claim (default: ${default})." default:"${default_audience}" placeholder:"URL"`
 	Issuer    string         `help:"Issuer claim (default: ${default})." default:"${default_issuer}" placeholder:"URL"`
@@ -50,8 +51,8 @@ func (c *EntitlementCmd) Run(g *cli.Globals) error {
 // reported at once: the claims' and both certificates'.
 func (c *EntitlementCmd) Mint(g *cli.Globals) (string, error) {
 	claims, cerr := c.claims(g)
-	sign, serr := g.LoadCert("--sign", c.Sign, tool.PurposeSigning, true)
-	enc, eerr := g.LoadCert("--encrypt", c.Encrypt, tool.PurposeEncryption, false)
+	sign, serr := g.LoadCert(cli.CertFlag{Flag: "--sign", Spec: c.Sign, KeyFlag: "--sign-key", KeyFile: c.SignKey, Purpose: tool.PurposeSigning, NeedKey: true})
+	enc, eerr := g.LoadCert(cli.CertFlag{Flag: "--encrypt", Spec: c.Encrypt, Purpose: tool.PurposeEncryption})
 	if err := errors.Join(cerr, serr, eerr); err != nil {
 		return "", err
 	}
