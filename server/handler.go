@@ -108,6 +108,8 @@ var (
 	adminPath          = canonical(tool.PathAdmin)
 	adminLeasesPath    = canonical(tool.PathAdminLeases)
 	adminDecisionsPath = canonical(tool.PathAdminDecisions)
+	openAPIPath        = canonical(tool.PathOpenAPI)
+	docsPath           = canonical(tool.PathDocs)
 )
 
 // route picks the handler. Paths match in any case and may end in "/", as
@@ -141,6 +143,10 @@ func (h *Handler) route(w http.ResponseWriter, r *http.Request, out *outcome) {
 		io.WriteString(w, "ok\n")
 	case equalFold(path, statusPath) && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 		h.status(w, out)
+	case equalFold(path, openAPIPath) && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+		openAPI(w)
+	case equalFold(path, docsPath) && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+		docs(w, out)
 	case equalFold(path, wrapPath) && h.cfg.Auth != nil:
 		h.cfg.Auth.ServeHTTP(w, r)
 	case (equalFold(path, adminPath) || hasPrefixFold(path, adminPath+"/")) && h.cfg.Auth != nil:

@@ -31,6 +31,10 @@ const (
 	PathAdminLeases = PathAdmin + "/leases"
 	// PathAdminDecisions lists the recent decisions (GET).
 	PathAdminDecisions = PathAdmin + "/decisions"
+	// PathOpenAPI is the OpenAPI document of every path here (GET).
+	PathOpenAPI = "/openapi.json"
+	// PathDocs is the reference page rendered from that document (GET).
+	PathDocs = "/docs"
 )
 
 // The management API's authorization: a WRAP access token issued for the
