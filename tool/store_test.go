@@ -336,6 +336,53 @@ func TestDevOldLayout(t *testing.T) {
 	}
 }
 
+// TestDevCertificates checks the certificates-only reading of the PKI: the
+// same certificates as Dev, no key read (a damaged key goes unnoticed, as
+// the client needs none), and Dev's work where the PKI is missing or of the
+// old layout (a missing one is Dev's too).
+func TestDevCertificates(t *testing.T) {
+	s := devStore(t)
+	full, err := s.Dev()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev := filepath.Join(s.Dir, "dev")
+	if err := os.WriteFile(filepath.Join(dev, "root-key.pem"), []byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Dev(); err == nil {
+		t.Fatal("Dev read a damaged root key")
+	}
+	certs, err := s.DevCertificates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pair := range [][2]*Credential{{full.Root, certs.Root}, {full.Intermediate, certs.Intermediate}, {full.TLS, certs.TLS}} {
+		if pair[0].Thumbprint() != pair[1].Thumbprint() || pair[1].Key != nil || len(pair[0].Chain) != len(pair[1].Chain) {
+			t.Errorf("%s: %s with key %v, want %s and no key", pair[0].File, pair[1].Thumbprint(), pair[1].Key, pair[0].Thumbprint())
+		}
+	}
+	if certs.Signing != nil || certs.Encryption != nil || certs.Dir != dev {
+		t.Errorf("certificates-only PKI %+v", certs)
+	}
+
+	// The old layout, the root's key inside root.pem: Dev moves it out.
+	old, err := EncodePEM(&Credential{Certificate: full.Root.Certificate, Key: full.Root.Key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(dev, "root-key.pem"))
+	if err := os.WriteFile(filepath.Join(dev, "root.pem"), old, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if certs, err = s.DevCertificates(); err != nil || certs.Root.Thumbprint() != full.Root.Thumbprint() {
+		t.Fatalf("old layout: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dev, "root-key.pem")); err != nil {
+		t.Errorf("the old layout was not migrated: %v", err)
+	}
+}
+
 // TestDevHostsRace checks that processes adding TLS names at the same time
 // keep every name.
 func TestDevHostsRace(t *testing.T) {
