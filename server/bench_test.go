@@ -103,7 +103,8 @@ func (p phases) report(b *testing.B, unit, baseName string) {
 //	                  the plain TLS handler (baselineHandler) under the
 //	                  same load; allocs/op are the server's per request
 //	NewToken/c8       a new token every request, against the crypto floor
-//	                  (testpki.Floor) run on GOMAXPROCS goroutines
+//	                  (testpki.Floor) run on GOMAXPROCS goroutines, as
+//	                  many as the cores the server may use (cores)
 //
 // Each reports req/s, the baseline's, x-baseline (or x-floor), their
 // ratio, and cpu-x-baseline, the ratio of CPU per request.
@@ -154,6 +155,9 @@ func BenchmarkLoad(b *testing.B) {
 				return d
 			},
 			func(k int) time.Duration { return floorTime(b, round, k) }).report(b, "req/s", "floor")
+		// The floor runs on as many goroutines as the server may use
+		// cores: both are GOMAXPROCS.
+		b.ReportMetric(float64(runtime.GOMAXPROCS(0)), "cores")
 	})
 }
 
