@@ -4,11 +4,9 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -20,6 +18,8 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/seskit/ses/internal/testpki"
+	"github.com/seskit/ses/tool"
 )
 
 func TestMain(m *testing.M) {
@@ -30,26 +30,69 @@ func TestMain(m *testing.M) {
 	})
 }
 
+// devStore is the development PKI the scripts start with, made once by the
+// real store code and copied into each script's $SES_HOME: making an RSA
+// PKI per script would be most of the suite's time.
+var devStore = testpki.Store{Make: func(dir string) error {
+	_, err := (&tool.Store{Dir: dir}).Dev()
+	return err
+}}
+
+// freshStore, as a script's first line, makes it start with an empty
+// $SES_HOME: the scripts that test making the PKI.
+const freshStore = "# fresh-store\n"
+
+// patience bounds the whole run: a command or a background process still
+// running then is stopped (SIGQUIT, then SIGKILL) and its script fails. The
+// run takes well under a minute; only a hang reaches the bound.
+const patience = 5 * time.Minute
+
 // TestScripts runs the end-to-end scripts in testdata/*.txtar against the
-// real command. Each script gets its own empty store in $SES_HOME.
+// real command. Each script gets its own store in $SES_HOME, holding a copy
+// of the shared development PKI unless the script starts with freshStore.
 func TestScripts(t *testing.T) {
+	t.Cleanup(func() {
+		if err := devStore.Remove(); err != nil {
+			t.Error(err)
+		}
+	})
+	deadline := time.Now().Add(patience)
+	if d, ok := t.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
 	testscript.Run(t, testscript.Params{
-		Dir: "testdata",
+		Dir:      "testdata",
+		Deadline: deadline,
 		Setup: func(env *testscript.Env) error {
-			env.Setenv("SES_HOME", env.WorkDir+"/store")
+			store := filepath.Join(env.WorkDir, "store")
+			env.Setenv("SES_HOME", store)
+			// The race detector makes each program wait a second at exit
+			// for late reports; the scripts run hundreds of them.
+			env.Setenv("GORACE", "atexit_sleep_ms=0 "+os.Getenv("GORACE"))
 			interop, err := filepath.Abs("testdata/interop")
+			if err != nil {
+				return err
+			}
 			env.Setenv("INTEROP", interop)
-			return err
+			name := strings.TrimPrefix(env.T().(interface{ Name() string }).Name(), t.Name()+"/")
+			script, err := os.ReadFile(filepath.Join("testdata", name+".txtar"))
+			if err != nil {
+				return err
+			}
+			if strings.HasPrefix(string(script), freshStore) {
+				return nil
+			}
+			return devStore.CopyTo(store)
 		},
 		RequireExplicitExec: true,
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
-			"exits":     exits,
-			"freeport":  freeport,
-			"waitfor":   waitfor,
-			"waitbody":  waitbody,
-			"serverurl": serverurl,
-			"https":     httpsCmd,
-			"jsonvar":   jsonvar,
+			"exits":      exits,
+			"devpki":     devpki,
+			"thumbprint": thumbprint,
+			"waitbody":   waitbody,
+			"serverurl":  serverurl,
+			"https":      httpsCmd,
+			"jsonvar":    jsonvar,
 		},
 	})
 }
@@ -77,27 +120,53 @@ func exits(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// freeport sets an environment variable to a free TCP port on 127.0.0.1.
-func freeport(ts *testscript.TestScript, neg bool, args []string) {
+// devpki copies the shared development PKI into the store folder DIR:
+// "devpki $WORK/home/.config/ses".
+func devpki(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
-		ts.Fatalf("usage: freeport VAR")
+		ts.Fatalf("usage: devpki DIR")
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	ts.Check(err)
-	ts.Setenv(args[0], fmt.Sprint(l.Addr().(*net.TCPAddr).Port))
-	l.Close()
+	ts.Check(devStore.CopyTo(ts.MkAbs(args[0])))
 }
 
-// devClient trusts the script store's development root.
+// scriptPKI is the development PKI of the script's store, read by the real
+// store code; nil when the store has none.
+func scriptPKI(ts *testscript.TestScript) *tool.DevPKI {
+	store := &tool.Store{Dir: ts.Getenv("SES_HOME")}
+	if store.Dir == "" || !store.HasDev() {
+		return nil
+	}
+	pki, err := store.Dev()
+	ts.Check(err)
+	return pki
+}
+
+// thumbprint sets VAR to the SHA-1 thumbprint (40 hex digits) of a
+// certificate of the script's development PKI, by its role: "thumbprint
+// SIGN signing|encryption|tls|root|intermediate".
+func thumbprint(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: thumbprint VAR signing|encryption|tls|root|intermediate")
+	}
+	pki := scriptPKI(ts)
+	if pki == nil {
+		ts.Fatalf("thumbprint: no development PKI in %s", ts.Getenv("SES_HOME"))
+	}
+	c, ok := map[string]*tool.Credential{
+		"signing": pki.Signing, "encryption": pki.Encryption, "tls": pki.TLS,
+		"root": pki.Root, "intermediate": pki.Intermediate,
+	}[args[1]]
+	if !ok {
+		ts.Fatalf("thumbprint: no role %q; want signing, encryption, tls, root or intermediate", args[1])
+	}
+	ts.Setenv(args[0], c.Thumbprint().String())
+}
+
+// devClient trusts the script store's development root, when there is one.
 func devClient(ts *testscript.TestScript) *http.Client {
 	pool := x509.NewCertPool()
-	data, err := os.ReadFile(filepath.Join(ts.Getenv("SES_HOME"), "dev", "root.pem"))
-	if err == nil {
-		for block, rest := pem.Decode(data); block != nil; block, rest = pem.Decode(rest) {
-			if c, err := x509.ParseCertificate(block.Bytes); err == nil && block.Type == "CERTIFICATE" {
-				pool.AddCert(c)
-			}
-		}
+	if pki := scriptPKI(ts); pki != nil {
+		pool.AddCert(pki.Root.Certificate)
 	}
 	return &http.Client{
 		Timeout:   10 * time.Second,
@@ -105,13 +174,10 @@ func devClient(ts *testscript.TestScript) *http.Client {
 	}
 }
 
-// waitfor polls URL/healthz until the server answers, for at most a minute.
-func waitfor(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 {
-		ts.Fatalf("usage: waitfor URL")
-	}
+// waitfor polls url/healthz until the server answers, for at most a minute.
+func waitfor(ts *testscript.TestScript, url string) {
 	for i := 0; i < 600; i++ {
-		resp, err := devClient(ts).Get(strings.TrimRight(args[0], "/") + "/healthz")
+		resp, err := devClient(ts).Get(strings.TrimRight(url, "/") + "/healthz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
@@ -120,7 +186,7 @@ func waitfor(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	ts.Fatalf("%s did not come up", args[0])
+	ts.Fatalf("%s did not come up", url)
 }
 
 // startedURL finds the URL in a server's "server started" log line, in the
@@ -141,7 +207,7 @@ func serverurl(ts *testscript.TestScript, neg bool, args []string) {
 		data, _ := os.ReadFile(ts.MkAbs(args[1]))
 		if m := startedURL.FindStringSubmatch(string(data)); m != nil {
 			ts.Setenv(args[0], m[1]+m[2])
-			waitfor(ts, false, []string{m[1] + m[2]})
+			waitfor(ts, m[1]+m[2])
 			return
 		}
 		time.Sleep(100 * time.Millisecond)
