@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -172,11 +173,21 @@ func TestCheck(t *testing.T) {
 		{name: "503 always", chain: []*testpki.Cert{p.leaf, p.inter},
 			handler: func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) },
 			opts:    func(s *server) Options { o := s.options(p.root, p.inter); o.Retries = 2; return o }, want: "unreachable", hits: 3},
+		// The handler answers only once the client has given up (or after
+		// a minute); the client's bound leaves the request time to reach
+		// it on a busy machine.
 		{name: "slow server", chain: []*testpki.Cert{p.leaf, p.inter},
-			handler: func(w http.ResponseWriter, r *http.Request) { time.Sleep(500 * time.Millisecond); ok(w, r) },
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				io.Copy(io.Discard, r.Body) // then the server notices the client leaving
+				select {
+				case <-r.Context().Done():
+				case <-time.After(time.Minute):
+				}
+				ok(w, r)
+			},
 			opts: func(s *server) Options {
 				o := s.options(p.root, p.inter)
-				o.Timeout, o.Retries = 100*time.Millisecond, -1
+				o.Timeout, o.Retries = 2*time.Second, -1
 				return o
 			}, want: "unreachable", hits: 1},
 		{name: "malformed 200", chain: []*testpki.Cert{p.leaf, p.inter},
