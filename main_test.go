@@ -174,19 +174,31 @@ func devClient(ts *testscript.TestScript) *http.Client {
 	}
 }
 
+// poll calls try every 100 ms until it reports success or a minute has
+// passed, and reports whether it succeeded. A try started within the minute
+// runs to its own end (a devClient request, at most 10 s).
+func poll(try func() bool) bool {
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if try() {
+			return true
+		}
+	}
+	return false
+}
+
 // waitfor polls url/healthz until the server answers, for at most a minute.
 func waitfor(ts *testscript.TestScript, url string) {
-	for i := 0; i < 600; i++ {
+	up := poll(func() bool {
 		resp, err := devClient(ts).Get(strings.TrimRight(url, "/") + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return
-			}
+		if err != nil {
+			return false
 		}
-		time.Sleep(100 * time.Millisecond)
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	})
+	if !up {
+		ts.Fatalf("%s did not come up", url)
 	}
-	ts.Fatalf("%s did not come up", url)
 }
 
 // startedURL finds the URL in a server's "server started" log line, in the
@@ -203,16 +215,20 @@ func serverurl(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 {
 		ts.Fatalf("usage: serverurl VAR LOGFILE")
 	}
-	for i := 0; i < 600; i++ {
+	var url string
+	started := poll(func() bool {
 		data, _ := os.ReadFile(ts.MkAbs(args[1]))
-		if m := startedURL.FindStringSubmatch(string(data)); m != nil {
-			ts.Setenv(args[0], m[1]+m[2])
-			waitfor(ts, m[1]+m[2])
-			return
+		m := startedURL.FindStringSubmatch(string(data))
+		if m != nil {
+			url = m[1] + m[2]
 		}
-		time.Sleep(100 * time.Millisecond)
+		return m != nil
+	})
+	if !started {
+		ts.Fatalf("no server started line in %s", args[1])
 	}
-	ts.Fatalf("no server started line in %s", args[1])
+	ts.Setenv(args[0], url)
+	waitfor(ts, url)
 }
 
 // waitbody polls URL until its body matches the regular expression, for at
@@ -223,18 +239,18 @@ func waitbody(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	re, err := regexp.Compile(args[1])
 	ts.Check(err)
-	for i := 0; i < 600; i++ {
+	matched := poll(func() bool {
 		resp, err := devClient(ts).Get(args[0])
-		if err == nil {
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if re.Match(body) {
-				return
-			}
+		if err != nil {
+			return false
 		}
-		time.Sleep(100 * time.Millisecond)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return re.Match(body)
+	})
+	if !matched {
+		ts.Fatalf("%s never matched %s", args[0], args[1])
 	}
-	ts.Fatalf("%s never matched %s", args[0], args[1])
 }
 
 // httpsCmd sends a request trusting the development root and prints the
