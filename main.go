@@ -1,8 +1,8 @@
 // Command ses mints, serves, checks and explains Azure Batch software
-// entitlement tokens. See README.md.
+// entitlement tokens. See README.md and ARCHITECTURE.md.
 //
 // Run under the name sestest or sesclient (a link or a copy), it speaks the
-// reference tools' dialects instead.
+// reference tools' dialects instead (package compat).
 package main
 
 import (
@@ -10,14 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"strings"
-	"time"
 
 	"github.com/alecthomas/kong"
 	kongcompletion "github.com/jotaen/kong-completion"
 	"github.com/seskit/ses/certs"
 	"github.com/seskit/ses/cli"
 	"github.com/seskit/ses/client"
+	"github.com/seskit/ses/clientcmd"
 	"github.com/seskit/ses/compat"
 	"github.com/seskit/ses/server"
 	"github.com/seskit/ses/token"
@@ -42,96 +41,44 @@ type CLI struct {
 	Verify     verify.Cmd                `cmd:"" help:"Explain offline why a token is or is not valid."`
 	Certs      certs.Cmd                 `cmd:"" help:"Development PKI and certificates by thumbprint."`
 	Server     server.Cmd                `cmd:"" help:"Emulate the HTTPS entitlement endpoint."`
-	Client     client.Cmd                `cmd:"" help:"Ask a server for an entitlement, as a Batch task does (its flags: ses client check --help)."`
-	Links      LinksCmd                  `cmd:"" help:"Create sestest and sesclient links to this binary in a folder."`
+	Client     clientcmd.Cmd             `cmd:"" help:"Ask a server for an entitlement, as a Batch task does (its flags: ses client check --help)."`
+	Links      compat.LinksCmd           `cmd:"" help:"Create sestest and sesclient links to this binary in a folder."`
 	Completion kongcompletion.Completion `cmd:"" help:"Print shell completion code: ses completion bash|zsh|fish."`
 }
 
 func main() { os.Exit(run(filepath.Base(os.Args[0]), os.Args[1:])) }
 
-// dialect maps the name the binary runs under to its dialect.
-func dialect(name string) string {
-	name = strings.ToLower(strings.TrimSuffix(strings.ToLower(name), ".exe"))
-	switch name {
-	case "sestest":
-		return "sestest"
-	case "sesclient", "sesclient.native":
-		return "sesclient"
-	}
-	return "ses"
-}
-
-// run parses args in the dialect of name, runs the command and returns the
-// exit code.
+// run runs args as the binary named name (ses, or a dialect) and returns
+// the exit code.
 func run(name string, args []string) int {
-	switch dialect(name) {
-	case "sestest":
-		var root compat.Sestest
-		return execute("sestest", &root, &root.Globals, args)
-	case "sesclient":
-		var root compat.Sesclient
-		return execute("sesclient", &root, &root.Globals, args)
+	options := []kong.Option{defaults}
+	prog, root, g := compat.Root(name)
+	if root == nil {
+		var ses CLI
+		prog, root, g = "ses", &ses, &ses.Globals
+		options = append(options, kong.PostBuild(func(k *kong.Kong) error {
+			kongcompletion.Register(k)
+			return nil
+		}))
 	}
-	var root CLI
-	return execute("ses", &root, &root.Globals, args)
+	g.Version = versionString()
+	return cli.Execute(prog, root, g, args, options...)
 }
 
-// execute runs one kong root: usage errors exit 2, errors from commands exit
-// with their code, and both are reported as "prog: error: ..." with hints.
-func execute(prog string, root any, g *cli.Globals, args []string) (code int) {
-	g.Stdin, g.Stdout, g.Stderr = os.Stdin, os.Stdout, os.Stderr
-	g.Getenv, g.Now, g.Version = os.Getenv, time.Now, versionString()
-
-	exited := false
-	parser, err := kong.New(root,
-		kong.Name(prog),
-		kong.Description(prog+": Azure Batch software entitlement tokens, emulator, client and certificates."),
-		kong.UsageOnError(),
-		kong.Vars{
-			"version":             g.Version,
-			"default_audience":    tool.DefaultAudience,
-			"default_issuer":      tool.DefaultIssuer,
-			"default_api_version": tool.DefaultAPIVersion,
-			"default_max_lease":   server.DefaultMaxLease.String(),
-			"default_retries":     fmt.Sprint(client.DefaultRetries),
-			"default_timeout":     client.DefaultTimeout.String(),
-		},
-		kong.Exit(func(c int) { exited, code = true, c }),
-		kong.Bind(g),
-		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
-	)
-	if err != nil {
-		panic(err) // the CLI struct itself is wrong: a programming error
-	}
-	if prog == "ses" {
-		kongcompletion.Register(parser)
-	}
-	kctx, err := parser.Parse(args)
-	if exited {
-		return code
-	}
-	if err != nil {
-		cli.Report(os.Stderr, prog, err)
-		return cli.ExitUsage
-	}
-	if g.LogLevel == "" {
-		// The server's log is its output; other commands stay quiet.
-		g.LogLevel = "warn"
-		if strings.HasPrefix(kctx.Command(), "server") {
-			g.LogLevel = "info"
-		}
-	}
-	closeLog, err := g.SetupLog()
-	if err != nil {
-		cli.Report(os.Stderr, prog, err)
-		return cli.CodeOf(err)
-	}
-	defer closeLog()
-	if err := kctx.Run(); err != nil {
-		cli.Report(os.Stderr, prog, err)
-		return cli.CodeOf(err)
-	}
-	return cli.ExitOK
+// defaults are the values the flags' tags show as ${default_...}, each
+// from where it is defined.
+var defaults = kong.Vars{
+	"default_audience":     tool.DefaultAudience,
+	"default_issuer":       tool.DefaultIssuer,
+	"default_api_version":  tool.DefaultAPIVersion,
+	"default_lifetime":     tool.FormatDuration(tool.DefaultLifetime),
+	"default_swt_lifetime": tool.FormatDuration(token.DefaultSWTLifetime),
+	"default_max_lease":    tool.FormatDuration(server.DefaultMaxLease),
+	"default_retries":      fmt.Sprint(client.DefaultRetries),
+	"default_timeout":      tool.FormatDuration(client.DefaultTimeout),
+	"default_lease":        tool.FormatDuration(clientcmd.DefaultLease),
+	"default_grace":        tool.FormatDuration(clientcmd.DefaultGrace),
+	"default_wrap_timeout": tool.FormatDuration(clientcmd.DefaultWrapTimeout),
 }
 
 // versionString is the version, commit and date set at link time, else what

@@ -12,13 +12,14 @@ import (
 
 	"github.com/seskit/ses/cli"
 	"github.com/seskit/ses/client"
+	"github.com/seskit/ses/clientcmd"
 	"github.com/seskit/ses/tool"
 )
 
 // ChainCmd is `ses certs chain`.
 type ChainCmd struct {
-	URL              string `arg:"" help:"The server, e.g. https://demo.westus.batch.azure.com."`
-	client.ConnFlags `embed:""`
+	URL                 string `arg:"" help:"The server, e.g. https://demo.westus.batch.azure.com."`
+	clientcmd.ConnFlags `embed:""`
 }
 
 // Run connects, sends nothing but the handshake, and prints the chain the
@@ -71,7 +72,9 @@ func (c *ChainCmd) Run(g *cli.Globals) error {
 			}
 		}
 	}
-	tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
 
 	// Judge the chain as the client would.
 	cfg, err := client.TLSConfig(host, o)
@@ -79,7 +82,7 @@ func (c *ChainCmd) Run(g *cli.Globals) error {
 		return err
 	}
 	roots := cfg.RootCAs
-	if _, ok := tool.AllowedHost(host, o.AllowHosts); !ok {
+	if !tool.AllowedHost(host, o.AllowHosts) {
 		fmt.Fprintf(g.Stdout, "\nresult: %s is not a Batch account host; the client would refuse it before connecting\n", host)
 		return &cli.Error{Code: cli.ExitUntrusted, Err: fmt.Errorf("host %s is not allowed", host)}
 	}

@@ -15,11 +15,7 @@ type CreateCmd struct {
 }
 
 // Run makes the development PKI, or finds it, and prints its thumbprints.
-func (c *CreateCmd) Run(g *cli.Globals) error {
-	store, err := g.OpenStore()
-	if err != nil {
-		return err
-	}
+func (c *CreateCmd) Run(g *cli.Globals, store *tool.Store) error {
 	pki, created, err := store.CreateDev(cli.List(c.Host), c.Force)
 	if err != nil {
 		return cli.Usagef("%v", err)

@@ -15,17 +15,26 @@ import (
 // ListCmd is `ses certs list`.
 type ListCmd struct {
 	Show string `help:"Which certificates: nonexpired, forsigning, forencrypting, forserverauth, expired, all." enum:"nonexpired,forsigning,forencrypting,forserverauth,expired,all" default:"nonexpired"`
-	// Extra adds the reference tool's columns: subjectname (the full
-	// subject) and friendlyname (the file's name in the store).
-	Extra []string `kong:"-"`
 }
 
 // Run lists the store's certificates.
-func (c *ListCmd) Run(g *cli.Globals) error {
-	store, err := g.OpenStore()
-	if err != nil {
-		return err
-	}
+func (c *ListCmd) Run(g *cli.Globals, store *tool.Store) error {
+	return Listing{Show: c.Show}.Write(g, store)
+}
+
+// Listing is a table of the store's certificates, as `ses certs list` and
+// the sestest dialect's list-certificates print it.
+type Listing struct {
+	// Show is the --show filter (see Shown).
+	Show string
+	// Extra adds the reference tool's columns: subjectname (the full
+	// subject) and friendlyname (the file's name in the store).
+	Extra []string
+}
+
+// Write prints the table to g.Stdout, and a warning on g.Stderr for each
+// file of the store that does not load.
+func (l Listing) Write(g *cli.Globals, store *tool.Store) error {
 	entries, err := store.Entries()
 	if err != nil {
 		return cli.Usagef("reading the store: %v", err)
@@ -33,7 +42,7 @@ func (c *ListCmd) Run(g *cli.Globals) error {
 	now := g.Now()
 	tw := tabwriter.NewWriter(g.Stdout, 0, 4, 2, ' ', 0)
 	header := "THUMBPRINT\tSUBJECT\tUSAGES\tNOT AFTER\tKEY\tFILE"
-	for _, col := range c.Extra {
+	for _, col := range l.Extra {
 		header += "\t" + strings.ToUpper(col)
 	}
 	fmt.Fprintln(tw, header)
@@ -42,7 +51,7 @@ func (c *ListCmd) Run(g *cli.Globals) error {
 			fmt.Fprintf(g.Stderr, "ses: warning: %v\n", e.Err)
 			continue
 		}
-		if !Shown(c.Show, e.Credential, now) {
+		if !Shown(l.Show, e.Credential, now) {
 			continue
 		}
 		cert := e.Certificate
@@ -52,7 +61,7 @@ func (c *ListCmd) Run(g *cli.Globals) error {
 		}
 		row := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s", e.Thumbprint(), cert.Subject.CommonName,
 			strings.Join(tool.Usages(cert), ","), cert.NotAfter.UTC().Format("2006-01-02"), key, e.File)
-		for _, col := range c.Extra {
+		for _, col := range l.Extra {
 			switch strings.ToLower(col) {
 			case "subjectname":
 				row += "\t" + cert.Subject.String()

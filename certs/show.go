@@ -21,11 +21,7 @@ type ShowCmd struct {
 }
 
 // Run shows one certificate in detail.
-func (c *ShowCmd) Run(g *cli.Globals) error {
-	store, err := g.OpenStore()
-	if err != nil {
-		return err
-	}
+func (c *ShowCmd) Run(g *cli.Globals, store *tool.Store) error {
 	cred, err := store.Load(c.Cert, tool.PurposeServerAuth)
 	var notFound *tool.NotFoundError
 	switch {

@@ -80,8 +80,8 @@ func CodeOf(err error) int {
 	return ExitUsage
 }
 
-// Report writes err to w as "ses: error: ..." followed by its hints.
-func Report(w io.Writer, prog string, err error) {
+// PrintError writes err to w as "ses: error: ..." followed by its hints.
+func PrintError(w io.Writer, prog string, err error) {
 	var silent *Error
 	if errors.As(err, &silent) && silent.Silent {
 		return

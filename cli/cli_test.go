@@ -33,10 +33,10 @@ func TestParseLevel(t *testing.T) {
 	}
 }
 
-func TestReportAndCodes(t *testing.T) {
+func TestPrintErrorAndCodes(t *testing.T) {
 	var b bytes.Buffer
 	err := Usagef("bad %s", "thing").Hint("try --other")
-	Report(&b, "ses", err)
+	PrintError(&b, "ses", err)
 	if b.String() != "ses: error: bad thing\nses: hint: try --other\n" {
 		t.Errorf("report %q", b.String())
 	}
@@ -47,7 +47,7 @@ func TestReportAndCodes(t *testing.T) {
 		t.Error("WithCode lost its code")
 	}
 	b.Reset()
-	Report(&b, "ses", ExitCode(7))
+	PrintError(&b, "ses", ExitCode(7))
 	if b.Len() != 0 || CodeOf(ExitCode(7)) != 7 {
 		t.Errorf("a silent exit printed %q", b.String())
 	}

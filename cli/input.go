@@ -1,10 +1,7 @@
 package cli
 
 import (
-	"fmt"
 	"io"
-	"net"
-	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -93,37 +90,11 @@ func (g *Globals) ParseTime(flag, s string) (time.Time, error) {
 	return t, nil
 }
 
-// LocalAddresses lists the addresses of this machine's interfaces, IPv6
-// zones stripped.
-func LocalAddresses() ([]string, error) {
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, a := range addrs {
-		prefix, err := netip.ParsePrefix(a.String())
-		if err != nil {
-			continue
-		}
-		out = append(out, prefix.Addr().WithZone("").String())
-	}
-	return out, nil
-}
-
-// WriteFile writes data to path atomically (see tool.WriteFileAtomic).
-func WriteFile(path string, data []byte, perm os.FileMode) error {
-	if err := tool.WriteFileAtomic(path, data, perm); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
-}
-
 // KeyFlags are the certificates a token is checked with, as `ses server`
 // and `ses verify` take them.
 type KeyFlags struct {
-	Sign    string `help:"Certificate tokens must be signed with: a file, a thumbprint, dev, or none (tokens must be unsigned)." default:"dev" placeholder:"CERT"`
-	Encrypt string `help:"Certificate tokens must be encrypted to: a file, a thumbprint, dev, or none (tokens must be unencrypted)." default:"dev" placeholder:"CERT"`
+	Sign    string `help:"Certificate tokens must be signed with: a file, a thumbprint, dev, or none for unsigned tokens (default: ${default})." default:"dev" placeholder:"CERT"`
+	Encrypt string `help:"Certificate tokens must be encrypted to: a file, a thumbprint, dev, or none for unencrypted tokens (default: ${default})." default:"dev" placeholder:"CERT"`
 }
 
 // Verifier loads the certificates and returns the verifier, and the signing

@@ -19,6 +19,15 @@ import (
 	"github.com/seskit/ses/tool"
 )
 
+// The variables Batch gives a task, and the reference client's connect
+// timeout in seconds. The package reads none of them: a program passes
+// their values in Options and to Check.
+const (
+	EnvURL            = "AZ_BATCH_ACCOUNT_URL"
+	EnvToken          = "AZ_BATCH_SOFTWARE_ENTITLEMENT_TOKEN"
+	EnvConnectTimeout = "AZ_BATCH_SES_CURLOPT_CONNECTTIMEOUT"
+)
+
 // The defaults of Options.
 const (
 	DefaultRetries = 5
@@ -27,6 +36,10 @@ const (
 
 // maxResponse caps the response bodies read.
 const maxResponse = 64 << 10
+
+// defaultConnectTimeout bounds each connection attempt unless
+// Options.ConnectTimeout says.
+const defaultConnectTimeout = 30 * time.Second
 
 // Options configure a Client. The zero value of each field is the safe
 // default.
@@ -50,7 +63,7 @@ type Options struct {
 	Retries int
 	// Timeout bounds a whole call, retries included (0: DefaultTimeout).
 	Timeout time.Duration
-	// ConnectTimeout bounds each connection attempt (default 30s).
+	// ConnectTimeout bounds each connection attempt (0: 30s).
 	ConnectTimeout time.Duration
 	// Backoff is the first retry's delay, doubled each time, with jitter
 	// (default 500ms).
@@ -85,7 +98,7 @@ func New(o Options) (*Client, error) {
 		o.Timeout = DefaultTimeout
 	}
 	if o.ConnectTimeout <= 0 {
-		o.ConnectTimeout = 30 * time.Second
+		o.ConnectTimeout = defaultConnectTimeout
 	}
 	if o.Backoff <= 0 {
 		o.Backoff = 500 * time.Millisecond
@@ -102,11 +115,24 @@ func New(o Options) (*Client, error) {
 		return nil, err
 	}
 	host := base.Hostname()
-	if _, ok := tool.AllowedHost(host, o.AllowHosts); !ok {
-		return nil, &UntrustedError{Reason: fmt.Sprintf("host %s is not a Batch account host (*%s, *%s, *%s) nor allowed by --allow-host",
-			host, tool.BatchHosts[0].Suffix, tool.BatchHosts[1].Suffix, tool.BatchHosts[2].Suffix)}
+	if !tool.AllowedHost(host, o.AllowHosts) {
+		suffixes := make([]string, len(tool.BatchHosts))
+		for i, h := range tool.BatchHosts {
+			suffixes[i] = "*" + h.Suffix
+		}
+		return nil, &UntrustedError{RefusedHost: host,
+			Reason: fmt.Sprintf("host %s is not a Batch account host (%s) nor an allowed host", host, strings.Join(suffixes, ", "))}
 	}
-	c := &Client{opts: o, base: base, version: v, host: host}
+	hc, err := newHTTPClient(host, o)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{opts: o, base: base, version: v, host: host, http: hc}, nil
+}
+
+// newHTTPClient is the HTTP client every call to host makes its requests
+// with: TLSConfig, o's dialer and timeouts, and no redirects followed.
+func newHTTPClient(host string, o Options) (*http.Client, error) {
 	tlsConf, err := TLSConfig(host, o)
 	if err != nil {
 		return nil, err
@@ -115,7 +141,7 @@ func New(o Options) (*Client, error) {
 	if dial == nil {
 		dial = (&net.Dialer{Timeout: o.ConnectTimeout}).DialContext
 	}
-	c.http = &http.Client{
+	return &http.Client{
 		Transport: &http.Transport{
 			TLSClientConfig:       tlsConf,
 			DialContext:           dial,
@@ -125,8 +151,7 @@ func New(o Options) (*Client, error) {
 			Proxy:                 http.ProxyFromEnvironment,
 		},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-	return c, nil
+	}, nil
 }
 
 // ParseURL checks an endpoint URL: https only; no query, fragment or user
@@ -192,7 +217,7 @@ func TLSConfig(host string, o Options) (*tls.Config, error) {
 func (c *Client) endpoint(path string) string {
 	u := *c.base
 	u.Path = c.base.Path + path
-	u.RawQuery = url.Values{"api-version": {c.version.Name}}.Encode()
+	u.RawQuery = url.Values{tool.QueryAPIVersion: {c.version.Name}}.Encode()
 	return u.String()
 }
 
@@ -203,54 +228,48 @@ func (c *Client) Check(ctx context.Context, token, app string) (*Entitlement, er
 	if c.version.Lease {
 		return nil, fmt.Errorf("api-version %s is for leases: use Acquire", c.version.Name)
 	}
-	status, body, err := c.do(ctx, http.MethodPost, "/softwareEntitlements", map[string]string{"token": token, "applicationId": app})
+	status, body, err := c.do(ctx, http.MethodPost, tool.PathEntitlements, tool.EntitlementRequest{Token: token, ApplicationID: app})
 	if err != nil {
 		return nil, err
 	}
 	if status != http.StatusOK {
 		return nil, refusal(status, body, false)
 	}
-	return decodeEntitlement(body, c.version.VMID)
+	return decodeEntitlement(body, c.version)
 }
 
 // Acquire takes a lease for app of the given duration (leasing
 // api-version).
 func (c *Client) Acquire(ctx context.Context, token, app string, d time.Duration) (*Lease, error) {
-	status, body, err := c.leaseCall(ctx, http.MethodPost, "/softwareEntitlements",
-		map[string]string{"token": token, "applicationId": app, "duration": tool.FormatISODuration(d)})
+	status, body, err := c.leaseCall(ctx, http.MethodPost, tool.PathEntitlements,
+		tool.EntitlementRequest{Token: token, ApplicationID: app, Duration: tool.FormatISODuration(d)})
 	if err != nil {
 		return nil, err
 	}
 	if status != http.StatusOK {
 		return nil, refusal(status, body, true)
 	}
-	l, err := decodeLease(body, "initialExpiryTime")
-	if err == nil && l.ID == "" {
-		err = &ProtocolError{Status: status, Msg: "the answer has no entitlementId"}
-	}
-	return l, err
+	return decodeAcquired(body)
 }
+
+// leasePath is the path of lease id.
+func leasePath(id string) string { return tool.PathEntitlements + "/" + url.PathEscape(id) }
 
 // Renew extends lease id by d and returns its new expiry.
 func (c *Client) Renew(ctx context.Context, id string, d time.Duration) (time.Time, error) {
-	status, body, err := c.leaseCall(ctx, http.MethodPost, "/softwareEntitlements/"+url.PathEscape(id),
-		map[string]string{"duration": tool.FormatISODuration(d)})
+	status, body, err := c.leaseCall(ctx, http.MethodPost, leasePath(id), tool.EntitlementRequest{Duration: tool.FormatISODuration(d)})
 	if err != nil {
 		return time.Time{}, err
 	}
 	if status != http.StatusOK {
 		return time.Time{}, refusal(status, body, true)
 	}
-	l, err := decodeLease(body, "expiryTime")
-	if err != nil {
-		return time.Time{}, err
-	}
-	return l.Expiry, nil
+	return decodeRenewed(body)
 }
 
 // Release ends lease id; releasing it twice is not an error.
 func (c *Client) Release(ctx context.Context, id string) error {
-	status, body, err := c.leaseCall(ctx, http.MethodDelete, "/softwareEntitlements/"+url.PathEscape(id), nil)
+	status, body, err := c.leaseCall(ctx, http.MethodDelete, leasePath(id), nil)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -271,7 +273,7 @@ func TestHostsAndPins(t *testing.T) {
 		"a.batch.azure.com.evil.com":   false,
 		"a.batch.microsoftazure.de":    false,
 	} {
-		if _, ok := tool.AllowedHost(host, nil); ok != want {
+		if ok := tool.AllowedHost(host, nil); ok != want {
 			t.Errorf("AllowedHost(%q) = %v, want %v", host, ok, want)
 		}
 	}
@@ -304,19 +306,90 @@ func TestHostsAndPins(t *testing.T) {
 }
 
 func FuzzDecodeResponse(f *testing.F) {
-	for _, s := range []string{`{"id":"e","expiry":"2026-11-29T00:00:00Z"}`, `{"id":"e","vmid":"v"}`, `{"entitlementId":"x","initialExpiryTime":"2026-11-29T00:00:00Z"}`, `{`, `[]`, `{"code":"EntitlementDenied","message":{"value":"no"}}`} {
+	for _, s := range []string{`{"id":"e","expiry":"2026-11-29T00:00:00Z"}`, `{"id":"e","vmid":"v"}`, `{"entitlementId":"x","initialExpiryTime":"2026-11-29T00:00:00Z"}`, `{"expiryTime":"2026-11-29T00:00:00Z"}`, `{`, `[]`, `{"code":"EntitlementDenied","message":{"value":"no"}}`} {
 		f.Add([]byte(s), 200)
 	}
+	v50, _ := tool.LookupAPIVersion("2017-05-01.5.0")
+	v60, _ := tool.LookupAPIVersion("2017-09-01.6.0")
 	f.Fuzz(func(t *testing.T, body []byte, status int) {
-		e, err := decodeEntitlement(body, true)
-		if err == nil && (e.ID == "" || e.VMID == "") {
-			t.Fatalf("accepted %q without id or vmid", body)
+		for _, v := range []tool.APIVersion{v50, v60} {
+			e, err := decodeEntitlement(body, v)
+			if err == nil && (e.ID == "" || v.VMID && e.VMID == "") {
+				t.Fatalf("%s: accepted %q without id or vmid", v.Name, body)
+			}
 		}
-		decodeLease(body, "initialExpiryTime")
+		if l, err := decodeAcquired(body); err == nil && (l.ID == "" || l.Expiry.IsZero()) {
+			t.Fatalf("accepted the lease %q without id or expiry", body)
+		}
+		if e, err := decodeRenewed(body); err == nil && e.IsZero() {
+			t.Fatalf("accepted the renewal %q without expiry", body)
+		}
 		if status >= 100 && status < 600 && status != 200 {
 			if refusal(status, body, true) == nil {
 				t.Fatal("a refusal without an error")
 			}
 		}
 	})
+}
+
+func TestHostNotAllowed(t *testing.T) {
+	_, err := New(Options{URL: "https://licensing.example.com"})
+	var u *UntrustedError
+	if !errors.As(err, &u) || u.RefusedHost != "licensing.example.com" {
+		t.Fatalf("New = %v, want an UntrustedError naming the host", err)
+	}
+	if strings.Contains(err.Error(), "--") {
+		t.Errorf("the library's error names a flag: %v", err)
+	}
+	if _, err := New(Options{URL: "https://a.westus.batch.azure.com", AllowHosts: []string{".example.com"}}); err != nil {
+		t.Errorf("a Batch host with AllowHosts: %v", err)
+	}
+}
+
+func TestRequestWrapToken(t *testing.T) {
+	p := newPKI(t)
+	var form url.Values
+	issuer := func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		form = r.PostForm
+		if r.PostForm.Get(tool.WRAPPassword) != "key" && r.PostForm.Get(tool.WRAPAssertion) == "" {
+			w.WriteHeader(http.StatusUnauthorized)
+			w.Write([]byte("unknown issuer or wrong password\n"))
+			return
+		}
+		w.Header().Set("Content-Type", tool.WRAPContentType)
+		w.Write([]byte("wrap_access_token=a%3Db%26HMACSHA256%3Dx&wrap_access_token_expires_in=3600"))
+	}
+	s := newServer(t, issuer, p.leaf, p.inter)
+	o := s.options(p.root, p.inter)
+	o.URL = "https://" + testHost + "/WRAPv0.9/"
+
+	tok, err := RequestWrapToken(context.Background(), o, WrapRequest{Scope: "https://svc/", Name: "agent", Password: "key"})
+	if err != nil || tok.AccessToken != "a=b&HMACSHA256=x" || tok.ExpiresIn != time.Hour {
+		t.Fatalf("RequestWrapToken = %+v, %v", tok, err)
+	}
+	if form.Get(tool.WRAPScope) != "https://svc/" || form.Get(tool.WRAPName) != "agent" {
+		t.Errorf("the issuer got %v", form)
+	}
+	if _, err := RequestWrapToken(context.Background(), o, WrapRequest{Scope: "https://svc/", Name: "agent", Password: "wrong"}); kind(err) != "denied" {
+		t.Errorf("a wrong password: %v, want a denial", err)
+	}
+	if _, err := RequestWrapToken(context.Background(), o, WrapRequest{Scope: "https://svc/", Assertion: "x=y&HMACSHA256=z"}); err != nil ||
+		form.Get(tool.WRAPAssertionFormat) != tool.WRAPFormatSWT {
+		t.Errorf("the assertion profile: %v, form %v", err, form)
+	}
+	hits := s.hits.Load()
+	for _, req := range []WrapRequest{{Name: "agent", Password: "key"}, {Scope: "s", Name: "agent"}, {Scope: "s"}, {Scope: "s", Name: "a", Password: "k", Assertion: "x"}} {
+		if _, err := RequestWrapToken(context.Background(), o, req); err == nil {
+			t.Errorf("%+v was sent", req)
+		}
+	}
+	unpinned := s.options(p.root, testpki.SelfSignedLeaf(t, "other", testHost, time.Now().Add(time.Hour)))
+	unpinned.URL = o.URL
+	if _, err := RequestWrapToken(context.Background(), unpinned, WrapRequest{Scope: "s", Name: "agent", Password: "key"}); kind(err) != "untrusted" {
+		t.Errorf("no pin in the chain: %v, want untrusted", err)
+	}
+	if s.hits.Load() != hits {
+		t.Errorf("refused requests reached the issuer")
+	}
 }

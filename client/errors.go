@@ -5,10 +5,13 @@ import (
 )
 
 // DeniedError is a definite "no" from the server: 403 for an entitlement,
-// 404 or 409 for a lease.
+// 404 or 409 for a lease, 401 from a WRAP issuer.
 type DeniedError struct {
-	Status  int
-	Code    string
+	Status int
+	// Code is the error code of the answer (tool.ErrorCode), e.g.
+	// EntitlementDenied or LeaseExpired.
+	Code string
+	// Message is the answer's readable message.
 	Message string
 }
 
@@ -24,6 +27,9 @@ func (e *DeniedError) Error() string {
 type UntrustedError struct {
 	Reason string
 	Err    error
+	// RefusedHost is the host when the host list refused it (Options.AllowHosts
+	// widens the list).
+	RefusedHost string
 }
 
 func (e *UntrustedError) Error() string {

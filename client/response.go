@@ -5,41 +5,37 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/seskit/ses/tool"
 )
 
 // Entitlement is an approved entitlement request.
 type Entitlement struct {
 	// ID is the entitlement id the server gave.
-	ID string `json:"id"`
+	ID string
 	// VMID is given by api-versions 5.0 and 5.1.
-	VMID string `json:"vmid,omitempty"`
+	VMID string
 	// Expiry is given by later api-versions; zero otherwise.
-	Expiry time.Time `json:"expiry,omitzero"`
+	Expiry time.Time
 }
 
 // Lease is an acquired lease.
 type Lease struct {
-	ID     string    `json:"entitlementId"`
-	Expiry time.Time `json:"expiry"`
-}
-
-// errorBody is the error shape the endpoint answers with.
-type errorBody struct {
-	Code    string `json:"code"`
-	Message struct {
-		Value string `json:"value"`
-	} `json:"message"`
+	// ID is the lease's entitlement id, for Renew and Release.
+	ID string
+	// Expiry is when the lease ends unless it is renewed.
+	Expiry time.Time
 }
 
 // refusal turns a non-success answer into an error: 403 (and, for leases,
 // 404 and 409) is a denial; anything else is unexpected.
 func refusal(status int, body []byte, lease bool) error {
-	var e errorBody
-	json.Unmarshal(body, &e)
+	var e tool.ErrorResponse
+	json.Unmarshal(body, &e) // a body that is not the error shape leaves e empty
 	switch {
 	case status == http.StatusForbidden,
 		lease && (status == http.StatusNotFound || status == http.StatusConflict):
-		return &DeniedError{Status: status, Code: e.Code, Message: e.Message.Value}
+		return &DeniedError{Status: status, Code: string(e.Code), Message: e.Message.Value}
 	case status >= 300 && status < 400:
 		return &ProtocolError{Status: status, Msg: "the server redirected; redirects are never followed"}
 	case e.Message.Value != "":
@@ -49,50 +45,78 @@ func refusal(status int, body []byte, lease bool) error {
 	}
 }
 
-// decodeEntitlement reads the 200 answer of an entitlement request. The
-// versions whose contract carries vmid must carry it.
-func decodeEntitlement(body []byte, wantVMID bool) (*Entitlement, error) {
-	var raw struct {
-		ID     string `json:"id"`
-		VMID   string `json:"vmid"`
-		Expiry string `json:"expiry"`
+// decode reads a 200 answer into v.
+func decode(body []byte, v any) error {
+	if err := json.Unmarshal(body, v); err != nil {
+		return &ProtocolError{Status: http.StatusOK, Msg: "the body is not the expected JSON: " + err.Error()}
 	}
-	if err := json.Unmarshal(body, &raw); err != nil {
-		return nil, &ProtocolError{Status: 200, Msg: "the body is not the expected JSON: " + err.Error()}
+	return nil
+}
+
+// parseTime reads a time of an answer; what names it in the error.
+func parseTime(what, s string) (time.Time, error) {
+	t, err := time.Parse(tool.TimeLayout, s)
+	if err != nil {
+		return time.Time{}, &ProtocolError{Status: http.StatusOK, Msg: fmt.Sprintf("%s %q is not an RFC 3339 time", what, s)}
 	}
-	if raw.ID == "" {
-		return nil, &ProtocolError{Status: 200, Msg: "the answer has no entitlement id"}
-	}
-	e := &Entitlement{ID: raw.ID, VMID: raw.VMID}
-	if wantVMID && raw.VMID == "" {
-		return nil, &ProtocolError{Status: 200, Msg: "the answer has no vmid, which this api-version requires"}
-	}
-	if raw.Expiry != "" {
-		t, err := time.Parse(time.RFC3339, raw.Expiry)
-		if err != nil {
-			return nil, &ProtocolError{Status: 200, Msg: fmt.Sprintf("expiry %q is not an RFC 3339 time", raw.Expiry)}
+	return t, nil
+}
+
+// decodeEntitlement reads the 200 answer of an entitlement request in the
+// shape of its api-version. The versions whose contract carries vmid must
+// carry it; the later ones may leave out the expiry.
+func decodeEntitlement(body []byte, v tool.APIVersion) (*Entitlement, error) {
+	e := &Entitlement{}
+	if v.VMID {
+		var r tool.EntitlementResponseV1
+		if err := decode(body, &r); err != nil {
+			return nil, err
 		}
-		e.Expiry = t
+		if r.VMID == "" {
+			return nil, &ProtocolError{Status: http.StatusOK, Msg: "the answer has no vmid, which this api-version requires"}
+		}
+		e.ID, e.VMID = r.ID, r.VMID
+	} else {
+		var r tool.EntitlementResponseV2
+		if err := decode(body, &r); err != nil {
+			return nil, err
+		}
+		e.ID = r.ID
+		if r.Expiry != "" {
+			t, err := parseTime("the expiry", r.Expiry)
+			if err != nil {
+				return nil, err
+			}
+			e.Expiry = t
+		}
+	}
+	if e.ID == "" {
+		return nil, &ProtocolError{Status: http.StatusOK, Msg: "the answer has no entitlement id"}
 	}
 	return e, nil
 }
 
-// decodeLease reads the 200 answer of an acquisition (expiryField
-// "initialExpiryTime") or a renewal ("expiryTime").
-func decodeLease(body []byte, expiryField string) (*Lease, error) {
-	var raw map[string]any
-	if err := json.Unmarshal(body, &raw); err != nil {
-		return nil, &ProtocolError{Status: 200, Msg: "the body is not the expected JSON: " + err.Error()}
+// decodeAcquired reads the 200 answer of a lease acquisition.
+func decodeAcquired(body []byte) (*Lease, error) {
+	var r tool.LeaseAcquireResponse
+	if err := decode(body, &r); err != nil {
+		return nil, err
 	}
-	l := &Lease{}
-	if id, ok := raw["entitlementId"].(string); ok {
-		l.ID = id
-	}
-	s, _ := raw[expiryField].(string)
-	t, err := time.Parse(time.RFC3339, s)
+	t, err := parseTime("the lease's expiry", r.InitialExpiryTime)
 	if err != nil {
-		return nil, &ProtocolError{Status: 200, Msg: fmt.Sprintf("%s %q is not an RFC 3339 time", expiryField, s)}
+		return nil, err
 	}
-	l.Expiry = t
-	return l, nil
+	if r.EntitlementID == "" {
+		return nil, &ProtocolError{Status: http.StatusOK, Msg: "the answer has no lease id"}
+	}
+	return &Lease{ID: r.EntitlementID, Expiry: t}, nil
+}
+
+// decodeRenewed reads the 200 answer of a lease renewal: the new expiry.
+func decodeRenewed(body []byte) (time.Time, error) {
+	var r tool.LeaseRenewResponse
+	if err := decode(body, &r); err != nil {
+		return time.Time{}, err
+	}
+	return parseTime("the renewed expiry", r.ExpiryTime)
 }

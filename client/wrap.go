@@ -2,99 +2,118 @@ package client
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
-	"github.com/seskit/ses/cli"
+	"github.com/seskit/ses/tool"
 )
 
-// WrapCmd is `ses client wrap`: ask a WRAP v0.9 issuer for a Simple Web
-// Token.
-type WrapCmd struct {
-	URL       string        `help:"The issuer's token endpoint, e.g. https://localhost:4443/WRAPv0.9/." required:"" placeholder:"URL"`
-	Scope     string        `help:"The URL the token is to apply to." required:"" placeholder:"URL"`
-	Name      string        `help:"Issuer name (password profile)." xor:"profile" placeholder:"NAME"`
-	Password  string        `help:"Issuer key (password profile)." placeholder:"KEY"`
-	Assertion string        `help:"An SWT signed with the issuer's key (assertion profile)." xor:"profile" placeholder:"SWT"`
-	Header    bool          `help:"Print the whole Authorization header value, WRAP access_token=\"...\"."`
-	CA        []string      `help:"Trust this CA certificate file besides the system roots (repeatable)." type:"path" placeholder:"FILE"`
-	Pin       []string      `help:"Also pin this certificate: SHA-1 or SHA-256 thumbprint, optionally =COMMON NAME (repeatable)." placeholder:"THUMBPRINT[=CN]"`
-	Dev       bool          `help:"Trust the store's development root and pin its intermediate."`
-	Timeout   time.Duration `help:"Bound on the call." default:"30s"`
+// WrapRequest asks a WRAP v0.9 issuer for a Simple Web Token that applies
+// to Scope, by one of two profiles: Name and Password (the issuer's key),
+// or Assertion (an SWT signed with the issuer's key).
+type WrapRequest struct {
+	Scope     string
+	Name      string
+	Password  string
+	Assertion string
 }
 
-// Run posts the WRAP request and prints the token.
-func (c *WrapCmd) Run(g *cli.Globals) error {
-	form := url.Values{"wrap_scope": {c.Scope}}
+// WrapToken is what a WRAP v0.9 issuer answers.
+type WrapToken struct {
+	// AccessToken is the Simple Web Token; tool.WRAPAuthorization makes
+	// the Authorization header that presents it.
+	AccessToken string
+	// ExpiresIn is how long it is valid; zero when the issuer did not say.
+	ExpiresIn time.Duration
+}
+
+// form is the request's body: its profile's fields.
+func (r WrapRequest) form() (url.Values, error) {
+	if r.Scope == "" {
+		return nil, errors.New("a WRAP request needs a scope")
+	}
+	form := url.Values{tool.WRAPScope: {r.Scope}}
 	switch {
-	case c.Name != "":
-		if c.Password == "" {
-			return cli.Usagef("--name needs --password")
+	case r.Name != "" && r.Assertion != "":
+		return nil, errors.New("a WRAP request takes a name and password or an assertion, not both")
+	case r.Name != "":
+		if r.Password == "" {
+			return nil, errors.New("a WRAP request with a name needs its password")
 		}
-		form.Set("wrap_name", c.Name)
-		form.Set("wrap_password", c.Password)
-	case c.Assertion != "":
-		form.Set("wrap_assertion_format", "SWT")
-		form.Set("wrap_assertion", c.Assertion)
+		form.Set(tool.WRAPName, r.Name)
+		form.Set(tool.WRAPPassword, r.Password)
+	case r.Assertion != "":
+		form.Set(tool.WRAPAssertionFormat, tool.WRAPFormatSWT)
+		form.Set(tool.WRAPAssertion, r.Assertion)
 	default:
-		return cli.Usagef("no credentials").Hint("pass --name and --password, or --assertion SWT")
+		return nil, errors.New("a WRAP request needs a name and password, or an assertion")
 	}
-	// The same TLS rules as the entitlement client, without the Batch
-	// host list: the URL names the issuer explicitly.
-	flags := ConnFlags{URL: c.URL, CA: c.CA, Pin: c.Pin, Dev: c.Dev}
-	o, err := flags.Options(g)
+	return form, nil
+}
+
+// RequestWrapToken posts req to the WRAP v0.9 token endpoint o.URL (e.g.
+// https://localhost:4443/WRAPv0.9/) and returns the token it issues. The
+// TLS rules are those of New (o.ExtraRoots, o.Pins, o.ExtraPins), without
+// the Batch host list: the URL names the issuer. o.Timeout bounds the call;
+// it is not retried. A 401 is a *DeniedError.
+func RequestWrapToken(ctx context.Context, o Options, req WrapRequest) (*WrapToken, error) {
+	form, err := req.form()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	u, err := ParseURL(c.URL)
+	u, err := ParseURL(o.URL)
 	if err != nil {
-		return ExitError(err)
+		return nil, err
 	}
-	tlsConf, err := TLSConfig(u.Hostname(), o)
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = defaultConnectTimeout
+	}
+	hc, err := newHTTPClient(u.Hostname(), o)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	hc := &http.Client{
-		Timeout:       c.Timeout,
-		Transport:     &http.Transport{TLSClientConfig: tlsConf, Proxy: http.ProxyFromEnvironment},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), c.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(form.Encode()))
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(form.Encode()))
 	if err != nil {
-		return cli.Usagef("%v", err)
+		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := hc.Do(req)
+	hr.Header.Set("Content-Type", tool.WRAPContentType)
+	resp, err := hc.Do(hr)
 	if err != nil {
 		err = classify(err)
 		if _, ok := err.(*UntrustedError); !ok {
 			err = &UnreachableError{Attempts: 1, Err: err}
 		}
-		return ExitError(err)
+		return nil, err
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	if err != nil {
+		return nil, &UnreachableError{Attempts: 1, Err: err}
+	}
+	text := strings.TrimSpace(string(body))
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized:
-		return ExitError(&DeniedError{Status: resp.StatusCode, Code: "Unauthorized", Message: strings.TrimSpace(string(body))})
+		return nil, &DeniedError{Status: resp.StatusCode, Code: string(tool.CodeUnauthorized), Message: text}
 	case resp.StatusCode != http.StatusOK:
-		return ExitError(&ProtocolError{Status: resp.StatusCode, Msg: strings.TrimSpace(string(body))})
+		return nil, &ProtocolError{Status: resp.StatusCode, Msg: text}
 	}
 	answer, err := url.ParseQuery(string(body))
-	token := answer.Get("wrap_access_token")
-	if err != nil || token == "" {
-		return ExitError(&ProtocolError{Status: resp.StatusCode, Msg: "the answer has no wrap_access_token"})
+	tok := &WrapToken{AccessToken: answer.Get(tool.WRAPAccessToken)}
+	if err != nil || tok.AccessToken == "" {
+		return nil, &ProtocolError{Status: resp.StatusCode, Msg: "the answer has no " + tool.WRAPAccessToken}
 	}
-	if c.Header {
-		fmt.Fprintf(g.Stdout, "WRAP access_token=%q\n", token)
-	} else {
-		fmt.Fprintln(g.Stdout, token)
+	if secs, err := strconv.Atoi(answer.Get(tool.WRAPAccessTokenExpiresIn)); err == nil && secs > 0 {
+		tok.ExpiresIn = time.Duration(secs) * time.Second
 	}
-	return nil
+	return tok, nil
 }

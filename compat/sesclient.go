@@ -7,6 +7,7 @@ import (
 
 	"github.com/seskit/ses/cli"
 	"github.com/seskit/ses/client"
+	"github.com/seskit/ses/clientcmd"
 	"github.com/seskit/ses/tool"
 )
 
@@ -37,7 +38,7 @@ func (c *Sesclient) Run(g *cli.Globals) error {
 	if err != nil {
 		return err
 	}
-	flags := client.ConnFlags{URL: c.URL, Retries: client.DefaultRetries, Timeout: client.DefaultTimeout, APIVersion: tool.DefaultAPIVersion}
+	flags := clientcmd.ConnFlags{URL: c.URL, Retries: client.DefaultRetries, Timeout: client.DefaultTimeout, APIVersion: tool.DefaultAPIVersion}
 	o, err := flags.Options(g)
 	if err != nil {
 		return err
@@ -55,11 +56,11 @@ func (c *Sesclient) Run(g *cli.Globals) error {
 	}
 	cl, err := client.New(o)
 	if err != nil {
-		return client.ExitError(err)
+		return clientcmd.ExitError(err)
 	}
 	ent, err := cl.Check(context.Background(), token, c.Application)
 	if err != nil {
-		return client.ExitError(err)
+		return clientcmd.ExitError(err)
 	}
 	_, err = fmt.Fprintln(g.Stdout, ent.ID)
 	return err

@@ -11,6 +11,7 @@ import (
 	"github.com/seskit/ses/certs"
 	"github.com/seskit/ses/cli"
 	"github.com/seskit/ses/client"
+	"github.com/seskit/ses/clientcmd"
 	"github.com/seskit/ses/server"
 	"github.com/seskit/ses/token"
 	"github.com/seskit/ses/tool"
@@ -27,14 +28,6 @@ type Sestest struct {
 	FindCertificate  FindCertificateCmd  `cmd:"" name:"find-certificate" help:"Show one certificate by thumbprint."`
 }
 
-// orNone is the reference's default for a certificate not given: none.
-func orNone(cert string) string {
-	if cert == "" {
-		return "none"
-	}
-	return cert
-}
-
 // GenerateCmd is `sestest generate`. Without --sign or --encrypt the token
 // is unsigned or unencrypted, as with the reference.
 type GenerateCmd struct {
@@ -43,8 +36,8 @@ type GenerateCmd struct {
 	NotBefore     string   `help:"Start of validity, yyyy-MM-ddTHH:mm local time (default: now)."`
 	NotAfter      string   `help:"End of validity, yyyy-MM-ddTHH:mm local time (default: 7 days)."`
 	Address       []string `help:"Entitled addresses, comma-separated (default: this machine's)."`
-	Sign          string   `help:"Signing certificate: thumbprint, file or dev (default: unsigned)."`
-	Encrypt       string   `help:"Encryption certificate: thumbprint, file or dev (default: unencrypted)."`
+	Sign          string   `default:"none" help:"Signing certificate: thumbprint, file, dev, or none (unsigned, the reference's default)."`
+	Encrypt       string   `default:"none" help:"Encryption certificate: thumbprint, file, dev, or none (unencrypted, the reference's default)."`
 	TokenFile     string   `short:"f" help:"Write the token to this file."`
 	Audience      string   `default:"${default_audience}" help:"Audience claim."`
 	Issuer        string   `default:"${default_issuer}" help:"Issuer claim."`
@@ -55,7 +48,7 @@ func (c *GenerateCmd) Run(g *cli.Globals) error {
 	t := token.EntitlementCmd{
 		App: c.ApplicationID, Address: c.Address, VMID: c.VMID,
 		NotBefore: c.NotBefore, NotAfter: c.NotAfter,
-		Sign: orNone(c.Sign), Encrypt: orNone(c.Encrypt),
+		Sign: c.Sign, Encrypt: c.Encrypt,
 		Audience: c.Audience, Issuer: c.Issuer, TokenFile: c.TokenFile,
 	}
 	return t.Run(g)
@@ -65,8 +58,8 @@ func (c *GenerateCmd) Run(g *cli.Globals) error {
 type ServerCmd struct {
 	Connection       string `required:"" help:"TLS certificate: thumbprint, file or dev."`
 	URL              string `default:"https://localhost:4443" help:"Where to listen."`
-	Sign             string `help:"Certificate tokens must be signed with (default: unsigned)."`
-	Encrypt          string `help:"Certificate tokens must be encrypted to (default: unencrypted)."`
+	Sign             string `default:"none" help:"Certificate tokens must be signed with: thumbprint, file, dev, or none (unsigned, the reference's default)."`
+	Encrypt          string `default:"none" help:"Certificate tokens must be encrypted to: thumbprint, file, dev, or none (unencrypted, the reference's default)."`
 	Audience         string `default:"${default_audience}" help:"Audience tokens must carry."`
 	Issuer           string `default:"${default_issuer}" help:"Issuer tokens must carry."`
 	ExitAfterRequest bool   `help:"Exit after the first request."`
@@ -75,7 +68,7 @@ type ServerCmd struct {
 // Run serves with `ses server`.
 func (c *ServerCmd) Run(g *cli.Globals) error {
 	s := server.Cmd{
-		URL: c.URL, Connection: c.Connection, KeyFlags: cli.KeyFlags{Sign: orNone(c.Sign), Encrypt: orNone(c.Encrypt)},
+		URL: c.URL, Connection: c.Connection, KeyFlags: cli.KeyFlags{Sign: c.Sign, Encrypt: c.Encrypt},
 		Audience: c.Audience, Issuer: c.Issuer, ExitAfterRequest: c.ExitAfterRequest,
 		MaxLease: server.DefaultMaxLease,
 	}
@@ -94,7 +87,7 @@ type VerifyCmd struct {
 // 127.0.0.1, ::1) is trusted through the store's development PKI, as
 // `ses client --dev` does; any other must pass the Batch rules.
 func (c *VerifyCmd) Run(g *cli.Globals) error {
-	check := client.CheckCmd{TokenFlags: client.TokenFlags{App: c.App, Token: c.Token}}
+	check := clientcmd.CheckCmd{TokenFlags: clientcmd.TokenFlags{App: c.App, Token: c.Token}}
 	check.URL, check.APIVersion = c.Server, c.APIVersion
 	check.Retries, check.Timeout = client.DefaultRetries, client.DefaultTimeout
 	if check.URL == "" {
@@ -122,7 +115,7 @@ type ListCertificatesCmd struct {
 }
 
 // Run lists with `ses certs list`, plus the reference's extra columns.
-func (c *ListCertificatesCmd) Run(g *cli.Globals) error {
+func (c *ListCertificatesCmd) Run(g *cli.Globals, store *tool.Store) error {
 	extra := cli.List(c.ExtraColumns)
 	for _, col := range extra {
 		switch strings.ToLower(col) {
@@ -131,8 +124,7 @@ func (c *ListCertificatesCmd) Run(g *cli.Globals) error {
 			return cli.Usagef("--extra-columns %q: want subjectname or friendlyname", col)
 		}
 	}
-	l := certs.ListCmd{Show: c.Show, Extra: extra}
-	return l.Run(g)
+	return certs.Listing{Show: c.Show, Extra: extra}.Write(g, store)
 }
 
 // FindCertificateCmd is `sestest find-certificate`.
@@ -141,7 +133,7 @@ type FindCertificateCmd struct {
 }
 
 // Run shows the certificate with `ses certs show`.
-func (c *FindCertificateCmd) Run(g *cli.Globals) error {
+func (c *FindCertificateCmd) Run(g *cli.Globals, store *tool.Store) error {
 	s := certs.ShowCmd{Cert: c.Thumbprint}
-	return s.Run(g)
+	return s.Run(g, store)
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+
+	"github.com/seskit/ses/tool"
 )
 
 // Authorizer issues and checks the tokens of the management API: a WRAP
@@ -21,27 +23,27 @@ type Authorizer interface {
 //	DELETE /admin/leases/{id}  revoke: later renewals hear 409 AlreadyReleased
 //	GET    /admin/decisions    recent decisions, newest first
 func (h *Handler) admin(w http.ResponseWriter, r *http.Request, path string, out *outcome) {
-	if err := h.cfg.Auth.Authorize(r, h.cfg.AdminAudience, "Manage"); err != nil {
+	if err := h.cfg.Auth.Authorize(r, h.cfg.AdminAudience, tool.ActionManage); err != nil {
 		w.Header().Set("WWW-Authenticate", "WRAP")
 		out.detail = err.Error()
-		fail(w, out, http.StatusUnauthorized, "Unauthorized", "admin-unauthorized", "A WRAP access token granting Manage is required.")
+		fail(w, out, tool.ReasonAdminUnauthorized, "A WRAP access token granting Manage is required.")
 		return
 	}
-	out.decision = "approved"
+	out.decision = tool.DecisionApproved
 	now := h.cfg.Now()
-	id, isLease := strings.CutPrefix(path, "/admin/leases/")
+	id, isLease := strings.CutPrefix(path, adminLeasesPath+"/")
 	switch {
-	case path == "/admin/leases" && r.Method == http.MethodGet:
+	case path == adminLeasesPath && r.Method == http.MethodGet:
 		leases, _ := h.cfg.Leases.Active(now, -1)
 		writeJSON(w, http.StatusOK, leases)
-	case path == "/admin/decisions" && r.Method == http.MethodGet:
+	case path == adminDecisionsPath && r.Method == http.MethodGet:
 		writeJSON(w, http.StatusOK, h.decisions.recent())
 	case isLease && r.Method == http.MethodDelete:
 		lease, err := h.cfg.Leases.Release(id, now)
 		out.app = lease.Application
 		switch {
 		case errors.Is(err, errLeaseNotFound):
-			fail(w, out, http.StatusNotFound, "NotFound", "lease-not-found", "No entitlement with that id.")
+			fail(w, out, tool.ReasonLeaseNotFound, "No entitlement with that id.")
 		case err != nil:
 			internalError(w, out, err)
 		default:
@@ -49,6 +51,6 @@ func (h *Handler) admin(w http.ResponseWriter, r *http.Request, path string, out
 		}
 	default:
 		out.decision = ""
-		writeError(w, http.StatusNotFound, "NotFound", "The requested resource does not exist.")
+		notFound(w)
 	}
 }

@@ -49,7 +49,7 @@ func TestAdminNeedsAnAuthorizer(t *testing.T) {
 
 func TestAdmin(t *testing.T) {
 	auth := newFakeAuth()
-	f := newFixture(t, func(c *Config) { c.Auth = auth; c.AdminAudience = "https://127.0.0.1:4443/admin" })
+	f := newFixture(t, func(c *HandlerConfig) { c.Auth = auth; c.AdminAudience = "https://127.0.0.1:4443/admin" })
 	good := withToken("good")
 
 	// The WRAP issuer is mounted at /WRAPv0.9/.

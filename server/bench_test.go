@@ -41,7 +41,7 @@ func BenchmarkServer(b *testing.B) {
 	}
 	handler := func() http.Handler {
 		// A real logger, so the per-request line is part of the cost.
-		return NewHandler(Config{Verifier: &tool.Verifier{Sign: sign.Certificate, Decrypt: enc},
+		return NewHandler(HandlerConfig{Verifier: &tool.Verifier{Sign: sign.Certificate, Decrypt: enc},
 			MaxLease: time.Hour, Log: zerolog.New(io.Discard).With().Timestamp().Logger()})
 	}
 	const path = "/softwareEntitlements?api-version=2017-09-01.6.0"

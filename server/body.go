@@ -6,14 +6,9 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
-)
 
-// request is an entitlement request body, whatever the api-version.
-type request struct {
-	Token         string
-	ApplicationID string
-	Duration      string
-}
+	"github.com/seskit/ses/tool"
+)
 
 // errNotJSON is a body that is not a JSON object, even leniently read.
 var errNotJSON = errors.New("request body is not a JSON object")
@@ -29,12 +24,12 @@ const maxDepth = 10000
 // null leaves a property unset. Otherwise it agrees with encoding/json,
 // which it replaces because it reads the body once, with one allocation per
 // string kept, where encoding/json reads it twice.
-func decodeRequest(body []byte) (request, error) {
+func decodeRequest(body []byte) (tool.EntitlementRequest, error) {
 	d := decoder{data: body}
-	var r request
+	var r tool.EntitlementRequest
 	d.space()
 	if !d.eat('{') {
-		return request{}, errNotJSON
+		return tool.EntitlementRequest{}, errNotJSON
 	}
 	d.space()
 	if !d.eat('}') {
@@ -42,50 +37,50 @@ func decodeRequest(body []byte) (request, error) {
 			d.space()
 			name, ok := d.str(true)
 			if !ok {
-				return request{}, errNotJSON
+				return tool.EntitlementRequest{}, errNotJSON
 			}
 			d.space()
 			if !d.eat(':') {
-				return request{}, errNotJSON
+				return tool.EntitlementRequest{}, errNotJSON
 			}
 			d.space()
 			var field *string
 			switch {
-			case strings.EqualFold(name, "token"):
+			case strings.EqualFold(name, tool.FieldToken):
 				field = &r.Token
-			case strings.EqualFold(name, "applicationId"):
+			case strings.EqualFold(name, tool.FieldApplicationID):
 				field = &r.ApplicationID
-			case strings.EqualFold(name, "duration"):
+			case strings.EqualFold(name, tool.FieldDuration):
 				field = &r.Duration
 			}
 			switch {
 			case field == nil:
 				if !d.skip(0) {
-					return request{}, errNotJSON
+					return tool.EntitlementRequest{}, errNotJSON
 				}
 			case d.peek() == '"' || d.peek() == '\'':
 				if *field, ok = d.str(true); !ok {
-					return request{}, errNotJSON
+					return tool.EntitlementRequest{}, errNotJSON
 				}
 			case d.literal("null"):
 			default:
 				if !d.skip(0) {
-					return request{}, errNotJSON
+					return tool.EntitlementRequest{}, errNotJSON
 				}
-				return request{}, fmt.Errorf("property %q is not a string", name)
+				return tool.EntitlementRequest{}, fmt.Errorf("property %q is not a string", name)
 			}
 			d.space()
 			if d.eat('}') {
 				break
 			}
 			if !d.eat(',') {
-				return request{}, errNotJSON
+				return tool.EntitlementRequest{}, errNotJSON
 			}
 		}
 	}
 	d.space()
 	if d.pos != len(d.data) {
-		return request{}, errNotJSON
+		return tool.EntitlementRequest{}, errNotJSON
 	}
 	return r, nil
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/seskit/ses/tool"
 )
 
 func TestDecodeRequest(t *testing.T) {
@@ -63,14 +65,6 @@ func TestDecodeRequest(t *testing.T) {
 	}
 }
 
-// stdRequest is the request as encoding/json reads it: the decoder must
-// agree with it on every strict JSON body.
-type stdRequest struct {
-	Token         string `json:"token"`
-	ApplicationID string `json:"applicationId"`
-	Duration      string `json:"duration"`
-}
-
 func FuzzDecodeRequest(f *testing.F) {
 	for _, s := range []string{
 		`{"token":"t","applicationId":"a"}`, `{'token': 't'}`, `{'a\'b': "c\"d"}`, `{"x":[1,{"y":null}],"Duration":"PT5M"}`,
@@ -80,13 +74,15 @@ func FuzzDecodeRequest(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		r, err := decodeRequest(body)
-		if err != nil && r != (request{}) {
+		if err != nil && r != (tool.EntitlementRequest{}) {
 			t.Fatalf("decoding %q failed (%v) yet returned %+v", body, err, r)
 		}
-		var std stdRequest
+		// The decoder must agree with encoding/json on every strict JSON
+		// body.
+		var std tool.EntitlementRequest
 		stdErr := json.Unmarshal(body, &std)
 		if stdErr == nil && bytes.HasPrefix(bytes.TrimLeft(body, " \t\r\n"), []byte("{")) {
-			if err != nil || r != request(std) {
+			if err != nil || r != std {
 				t.Fatalf("%q: got %+v, %v; encoding/json reads %+v", body, r, err, std)
 			}
 		}
@@ -109,7 +105,7 @@ func BenchmarkDecodeRequest(b *testing.B) {
 	b.Run("encoding/json", func(b *testing.B) {
 		b.SetBytes(int64(len(body)))
 		for b.Loop() {
-			var r stdRequest
+			var r tool.EntitlementRequest
 			if err := json.Unmarshal(body, &r); err != nil {
 				b.Fatal(err)
 			}

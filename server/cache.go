@@ -63,10 +63,3 @@ func (c *tokenCache) put(t *tool.Token, now time.Time) {
 	}
 	c.tokens[t.Digest] = t
 }
-
-// len counts the tokens held.
-func (c *tokenCache) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.tokens)
-}

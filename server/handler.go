@@ -20,8 +20,8 @@ import (
 // MaxBody is the largest request body read; larger ones get 413.
 const MaxBody = 64 << 10
 
-// Config is what the handler needs to judge requests.
-type Config struct {
+// HandlerConfig is what the handler needs to judge requests.
+type HandlerConfig struct {
 	// Verifier opens tokens: certificates, issuer and audience.
 	Verifier *tool.Verifier
 	// MaxLease is the longest lease duration granted.
@@ -48,13 +48,13 @@ type Config struct {
 // Handler is the emulated entitlement endpoint, its status page and its
 // management API.
 type Handler struct {
-	cfg       Config
+	cfg       HandlerConfig
 	cache     *tokenCache
 	decisions *decisionLog
 }
 
 // NewHandler returns the endpoint's handler.
-func NewHandler(cfg Config) *Handler {
+func NewHandler(cfg HandlerConfig) *Handler {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -64,44 +64,51 @@ func NewHandler(cfg Config) *Handler {
 	return &Handler{cfg: cfg, cache: newTokenCache(tokenCacheSize), decisions: newDecisionLog(50)}
 }
 
-// errorBody is the error shape of DESIGN §5.
-type errorBody struct {
-	Code    string       `json:"code"`
-	Message errorMessage `json:"message"`
-}
-
-type errorMessage struct {
-	Lang  string `json:"lang"`
-	Value string `json:"value"`
-}
-
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
 }
 
-func writeError(w http.ResponseWriter, status int, code, msg string) {
-	writeJSON(w, status, errorBody{Code: code, Message: errorMessage{Lang: "en-us", Value: msg}})
+func writeError(w http.ResponseWriter, status int, code tool.ErrorCode, msg string) {
+	writeJSON(w, status, tool.NewErrorResponse(code, msg))
 }
 
 // internalError answers 500; the cause goes to the log only.
 func internalError(w http.ResponseWriter, out *outcome, err error) {
-	out.decision, out.reasons, out.detail = "error", append(out.reasons, "internal-error"), err.Error()
-	writeError(w, http.StatusInternalServerError, "InternalError", "The server failed to handle the request.")
+	out.detail = err.Error()
+	fail(w, out, tool.ReasonInternal, "The server failed to handle the request.")
 }
 
-const entitlementsPath = "/softwareentitlements"
+// notFound answers 404 for a path the server does not serve.
+func notFound(w http.ResponseWriter) {
+	writeError(w, http.StatusNotFound, tool.CodeNotFound, "The requested resource does not exist.")
+}
+
+// canonical is a path as the server matches it: lower case, without a final
+// "/".
+func canonical(path string) string { return strings.TrimRight(strings.ToLower(path), "/") }
+
+// The paths of the wire contract, as route compares them.
+var (
+	entitlementsPath   = canonical(tool.PathEntitlements)
+	healthPath         = canonical(tool.PathHealth)
+	statusPath         = canonical(tool.PathStatus)
+	wrapPath           = canonical(tool.PathWRAP)
+	adminPath          = canonical(tool.PathAdmin)
+	adminLeasesPath    = canonical(tool.PathAdminLeases)
+	adminDecisionsPath = canonical(tool.PathAdminDecisions)
+)
 
 // route picks the handler. Paths match in any case and may end in "/", as
 // the reference server's did.
 func (h *Handler) route(w http.ResponseWriter, r *http.Request, out *outcome) {
-	path := strings.TrimRight(strings.ToLower(r.URL.Path), "/")
+	path := canonical(r.URL.Path)
 	switch {
 	case path == entitlementsPath:
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", "POST")
-			writeError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "Use POST to request an entitlement.")
+			writeError(w, http.StatusMethodNotAllowed, tool.CodeMethodNotAllowed, "Use POST to request an entitlement.")
 			return
 		}
 		out.entitled = true
@@ -117,19 +124,19 @@ func (h *Handler) route(w http.ResponseWriter, r *http.Request, out *outcome) {
 			h.release(w, r, id, out)
 		default:
 			w.Header().Set("Allow", "POST, DELETE")
-			writeError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "Use POST to renew or DELETE to release an entitlement.")
+			writeError(w, http.StatusMethodNotAllowed, tool.CodeMethodNotAllowed, "Use POST to renew or DELETE to release an entitlement.")
 		}
-	case path == "/healthz":
+	case path == healthPath:
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
-	case path == "" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
-		h.status(w)
-	case path == "/wrapv0.9" && h.cfg.Auth != nil:
+	case path == statusPath && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+		h.status(w, out)
+	case path == wrapPath && h.cfg.Auth != nil:
 		h.cfg.Auth.ServeHTTP(w, r)
-	case (path == "/admin" || strings.HasPrefix(path, "/admin/")) && h.cfg.Auth != nil:
+	case (path == adminPath || strings.HasPrefix(path, adminPath+"/")) && h.cfg.Auth != nil:
 		h.admin(w, r, path, out)
 	default:
-		writeError(w, http.StatusNotFound, "NotFound", "The requested resource does not exist.")
+		notFound(w)
 	}
 }
 
@@ -137,70 +144,69 @@ func (h *Handler) route(w http.ResponseWriter, r *http.Request, out *outcome) {
 // case); on failure it has answered 400.
 func (h *Handler) apiVersion(w http.ResponseWriter, r *http.Request, out *outcome) (tool.APIVersion, bool) {
 	q := r.URL.Query()
-	name, ok := q.Get("api-version"), q.Has("api-version")
+	name, ok := q.Get(tool.QueryAPIVersion), q.Has(tool.QueryAPIVersion)
 	if !ok {
 		for k, vs := range q {
-			if strings.EqualFold(k, "api-version") && len(vs) > 0 {
+			if strings.EqualFold(k, tool.QueryAPIVersion) && len(vs) > 0 {
 				name, ok = vs[0], true
 			}
 		}
 	}
 	out.apiVersion = name
 	if !ok || name == "" {
-		h.deny(w, out, http.StatusBadRequest, "api-version-missing", "Missing api-version query parameter; denying entitlement request.")
+		fail(w, out, tool.ReasonAPIVersionMissing, "Missing api-version query parameter; denying entitlement request.")
 		return tool.APIVersion{}, false
 	}
 	v, known := tool.LookupAPIVersion(name)
 	if !known {
-		h.deny(w, out, http.StatusBadRequest, "api-version-unknown", fmt.Sprintf("Specified api-version of %s is not supported; denying entitlement request.", name))
+		fail(w, out, tool.ReasonAPIVersionUnknown, fmt.Sprintf("Specified api-version of %s is not supported; denying entitlement request.", name))
 		return tool.APIVersion{}, false
 	}
 	return v, true
 }
 
-// fail answers a refused request with the error shape; reason goes to the
-// log and the status page.
-func fail(w http.ResponseWriter, out *outcome, status int, code, reason, msg string) {
-	out.decision = "denied"
-	out.reasons = append(out.reasons, reason)
-	writeError(w, status, code, msg)
-}
-
-// deny refuses a request as EntitlementDenied (RequestBodyTooLarge for 413).
-func (h *Handler) deny(w http.ResponseWriter, out *outcome, status int, reason, msg string) {
-	code := "EntitlementDenied"
-	if status == http.StatusRequestEntityTooLarge {
-		code = "RequestBodyTooLarge"
+// fail answers a refused request with the status and error code of its
+// reason (tool.Reason.Answer) and msg; the reason goes to the log and the
+// status page.
+func fail(w http.ResponseWriter, out *outcome, reason tool.Reason, msg string) {
+	a, ok := reason.Answer()
+	if !ok {
+		a = tool.Answer{Status: http.StatusForbidden, Code: tool.CodeEntitlementDenied}
 	}
-	fail(w, out, status, code, reason, msg)
+	out.decision = tool.DecisionDenied
+	if reason == tool.ReasonInternal {
+		out.decision = tool.DecisionError
+	}
+	out.reasons = append(out.reasons, reason)
+	writeError(w, a.Status, a.Code, msg)
 }
 
 // body reads and decodes the request body; on failure it has answered. A
 // body declared larger than MaxBody is refused unread, one that turns out
 // larger is cut off at MaxBody.
-func (h *Handler) body(w http.ResponseWriter, r *http.Request, out *outcome) (request, bool) {
+func (h *Handler) body(w http.ResponseWriter, r *http.Request, out *outcome) (tool.EntitlementRequest, bool) {
 	tooLarge := fmt.Sprintf("Request body is larger than %d bytes; denying entitlement request.", MaxBody)
 	if r.ContentLength > MaxBody {
-		h.deny(w, out, http.StatusRequestEntityTooLarge, "body-too-large", tooLarge)
-		return request{}, false
+		fail(w, out, tool.ReasonBodyTooLarge, tooLarge)
+		return tool.EntitlementRequest{}, false
 	}
 	data, err := readBody(w, r)
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
-		h.deny(w, out, http.StatusRequestEntityTooLarge, "body-too-large", tooLarge)
-		return request{}, false
+		fail(w, out, tool.ReasonBodyTooLarge, tooLarge)
+		return tool.EntitlementRequest{}, false
 	case err != nil:
-		h.deny(w, out, http.StatusBadRequest, "body-unreadable", "Request body could not be read; denying entitlement request.")
-		return request{}, false
+		fail(w, out, tool.ReasonBodyUnreadable, "Request body could not be read; denying entitlement request.")
+		return tool.EntitlementRequest{}, false
 	case len(bytes.TrimSpace(data)) == 0:
-		h.deny(w, out, http.StatusBadRequest, "body-missing", "Missing request body; denying entitlement request.")
-		return request{}, false
+		fail(w, out, tool.ReasonBodyMissing, "Missing request body; denying entitlement request.")
+		return tool.EntitlementRequest{}, false
 	}
 	req, err := decodeRequest(data)
 	if err != nil {
-		h.deny(w, out, http.StatusBadRequest, "body-malformed", "Malformed request body ("+err.Error()+"); denying entitlement request.")
-		return request{}, false
+		fail(w, out, tool.ReasonBodyMalformed, "Malformed request body ("+err.Error()+"); denying entitlement request.")
+		return tool.EntitlementRequest{}, false
 	}
 	out.app = req.ApplicationID
 	return req, true
@@ -220,15 +226,15 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 
 // duration reads the lease duration of a request: ISO 8601, positive, at
 // most MaxLease. On failure it has answered 400.
-func (h *Handler) duration(w http.ResponseWriter, req request, out *outcome) (time.Duration, bool) {
+func (h *Handler) duration(w http.ResponseWriter, req tool.EntitlementRequest, out *outcome) (time.Duration, bool) {
 	d, err := tool.ParseISODuration(req.Duration)
 	switch {
 	case req.Duration == "":
-		h.deny(w, out, http.StatusBadRequest, "duration-missing", "Missing duration from request body; denying entitlement request.")
+		fail(w, out, tool.ReasonDurationMissing, "Missing duration from request body; denying entitlement request.")
 	case err != nil || d <= 0:
-		h.deny(w, out, http.StatusBadRequest, "duration-invalid", fmt.Sprintf("Duration %q is not a positive ISO 8601 duration such as PT5M; denying entitlement request.", req.Duration))
+		fail(w, out, tool.ReasonDurationInvalid, fmt.Sprintf("Duration %q is not a positive ISO 8601 duration such as PT5M; denying entitlement request.", req.Duration))
 	case d > h.cfg.MaxLease:
-		h.deny(w, out, http.StatusBadRequest, "duration-too-long", fmt.Sprintf("Duration %s is longer than the longest lease, %s; denying entitlement request.", req.Duration, tool.FormatISODuration(h.cfg.MaxLease)))
+		fail(w, out, tool.ReasonDurationTooLong, fmt.Sprintf("Duration %s is longer than the longest lease, %s; denying entitlement request.", req.Duration, tool.FormatISODuration(h.cfg.MaxLease)))
 	default:
 		return d, true
 	}
@@ -262,16 +268,9 @@ func (h *Handler) check(raw, app string, addr netip.Addr, now time.Time) (*tool.
 
 // refuse answers 403 for a token or request check that failed; the reason
 // is logged, not returned.
-func refuse(w http.ResponseWriter, out *outcome, app string, err error) {
-	out.decision = "denied"
-	var te *tool.Error
-	if errors.As(err, &te) {
-		out.reasons = append(out.reasons, string(te.Reason))
-	} else {
-		out.reasons = append(out.reasons, "error")
-	}
+func refuse(w http.ResponseWriter, out *outcome, app string, err *tool.CheckError) {
 	out.detail = err.Error()
-	writeError(w, http.StatusForbidden, "EntitlementDenied", fmt.Sprintf("Entitlement for %s was denied.", app))
+	fail(w, out, err.Reason, fmt.Sprintf("Entitlement for %s was denied.", app))
 }
 
 // entitlement serves POST /softwareEntitlements: every api-version, and
@@ -287,10 +286,10 @@ func (h *Handler) entitlement(w http.ResponseWriter, r *http.Request, out *outco
 	}
 	switch {
 	case req.Token == "":
-		h.deny(w, out, http.StatusBadRequest, "token-missing", "Missing token from request body; denying entitlement request.")
+		fail(w, out, tool.ReasonTokenMissing, "Missing token from request body; denying entitlement request.")
 		return
 	case req.ApplicationID == "":
-		h.deny(w, out, http.StatusBadRequest, "application-missing", "Missing applicationId from request body; denying entitlement request.")
+		fail(w, out, tool.ReasonApplicationMissing, "Missing applicationId from request body; denying entitlement request.")
 		return
 	}
 	var duration time.Duration
@@ -301,8 +300,13 @@ func (h *Handler) entitlement(w http.ResponseWriter, r *http.Request, out *outco
 	}
 	now, addr := h.cfg.Now(), peer(r)
 	tok, err := h.check(req.Token, req.ApplicationID, addr, now)
-	if err != nil {
-		refuse(w, out, req.ApplicationID, err)
+	var refused *tool.CheckError
+	switch {
+	case errors.As(err, &refused):
+		refuse(w, out, req.ApplicationID, refused)
+		return
+	case err != nil:
+		internalError(w, out, err)
 		return
 	}
 	switch {
@@ -312,11 +316,8 @@ func (h *Handler) entitlement(w http.ResponseWriter, r *http.Request, out *outco
 			internalError(w, out, err)
 			return
 		}
-		out.decision = "approved"
-		writeJSON(w, http.StatusOK, struct {
-			EntitlementID     string `json:"entitlementId"`
-			InitialExpiryTime string `json:"initialExpiryTime"`
-		}{lease.ID, stamp(lease.Expiry)})
+		out.decision = tool.DecisionApproved
+		writeJSON(w, http.StatusOK, tool.LeaseAcquireResponse{EntitlementID: lease.ID, InitialExpiryTime: tool.FormatTime(lease.Expiry)})
 	case v.VMID:
 		// These versions' clients need a vmid: the token's, else a GUID,
 		// as production answered.
@@ -324,17 +325,11 @@ func (h *Handler) entitlement(w http.ResponseWriter, r *http.Request, out *outco
 		if vmid == "" {
 			vmid = tool.NewGUID()
 		}
-		out.decision = "approved"
-		writeJSON(w, http.StatusOK, struct {
-			ID   string `json:"id"`
-			VMID string `json:"vmid"`
-		}{tool.NewEntitlementID(), vmid})
+		out.decision = tool.DecisionApproved
+		writeJSON(w, http.StatusOK, tool.EntitlementResponseV1{ID: tool.NewEntitlementID(), VMID: vmid})
 	default:
-		out.decision = "approved"
-		writeJSON(w, http.StatusOK, struct {
-			ID     string `json:"id"`
-			Expiry string `json:"expiry"`
-		}{tool.NewEntitlementID(), stamp(tok.Claims.Expiry)})
+		out.decision = tool.DecisionApproved
+		writeJSON(w, http.StatusOK, tool.EntitlementResponseV2{ID: tool.NewEntitlementID(), Expiry: tool.FormatTime(tok.Claims.Expiry)})
 	}
 }
 
@@ -342,7 +337,7 @@ func (h *Handler) entitlement(w http.ResponseWriter, r *http.Request, out *outco
 func (h *Handler) leaseVersion(w http.ResponseWriter, r *http.Request, out *outcome) bool {
 	v, ok := h.apiVersion(w, r, out)
 	if ok && !v.Lease {
-		h.deny(w, out, http.StatusBadRequest, "api-version-no-leases", fmt.Sprintf("Specified api-version of %s does not support leases; use %s.", v.Name, tool.LeaseAPIVersion))
+		fail(w, out, tool.ReasonAPIVersionNoLeases, fmt.Sprintf("Specified api-version of %s does not support leases; use %s.", v.Name, tool.LeaseAPIVersion))
 		return false
 	}
 	return ok
@@ -366,10 +361,8 @@ func (h *Handler) renew(w http.ResponseWriter, r *http.Request, id string, out *
 	if leaseError(w, out, lease, err) {
 		return
 	}
-	out.decision = "approved"
-	writeJSON(w, http.StatusOK, struct {
-		ExpiryTime string `json:"expiryTime"`
-	}{stamp(lease.Expiry)})
+	out.decision = tool.DecisionApproved
+	writeJSON(w, http.StatusOK, tool.LeaseRenewResponse{ExpiryTime: tool.FormatTime(lease.Expiry)})
 }
 
 // release serves DELETE /softwareEntitlements/{id}.
@@ -382,25 +375,25 @@ func (h *Handler) release(w http.ResponseWriter, r *http.Request, id string, out
 	if leaseError(w, out, lease, err) {
 		return
 	}
-	out.decision = "approved"
+	out.decision = tool.DecisionApproved
 	w.WriteHeader(http.StatusNoContent)
 }
 
 // leaseError answers a failed lease operation and reports whether err was
 // one.
 func leaseError(w http.ResponseWriter, out *outcome, lease Lease, err error) bool {
-	var te *tool.Error
+	var te *tool.CheckError
 	switch {
 	case err == nil:
 		return false
 	case errors.Is(err, errLeaseNotFound):
-		fail(w, out, http.StatusNotFound, "NotFound", "lease-not-found", "No entitlement with that id.")
+		fail(w, out, tool.ReasonLeaseNotFound, "No entitlement with that id.")
 	case errors.Is(err, errReleased):
-		fail(w, out, http.StatusConflict, "AlreadyReleased", "lease-released", "The entitlement has already been released.")
+		fail(w, out, tool.ReasonLeaseReleased, "The entitlement has already been released.")
 	case errors.Is(err, errLeaseExpired):
-		fail(w, out, http.StatusConflict, "LeaseExpired", "lease-expired", "The entitlement lease has expired.")
+		fail(w, out, tool.ReasonLeaseExpired, "The entitlement lease has expired.")
 	case errors.As(err, &te):
-		refuse(w, out, lease.Application, err)
+		refuse(w, out, lease.Application, te)
 	default:
 		internalError(w, out, err)
 	}
@@ -413,5 +406,3 @@ func minTime(a, b time.Time) time.Time {
 	}
 	return a
 }
-
-func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }

@@ -208,7 +208,7 @@ func TestPeerAddress(t *testing.T) {
 }
 
 func TestUnsignedAndUnencrypted(t *testing.T) {
-	f := newFixture(t, func(c *Config) { c.Verifier = &tool.Verifier{} })
+	f := newFixture(t, func(c *HandlerConfig) { c.Verifier = &tool.Verifier{} })
 	plain, err := tool.Seal(f.claims(), nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -284,7 +284,7 @@ func (panicky) ServeHTTP(http.ResponseWriter, *http.Request) { panic("boom") }
 
 func TestPanicBecomes500(t *testing.T) {
 	var logs bytes.Buffer
-	f := newFixture(t, func(c *Config) { c.Auth = panicky{}; c.Log = zerolog.New(&logs) })
+	f := newFixture(t, func(c *HandlerConfig) { c.Auth = panicky{}; c.Log = zerolog.New(&logs) })
 	r := f.do("POST", "/WRAPv0.9/", "wrap_name=x")
 	if r.status != 500 || r.code() != "InternalError" {
 		t.Fatalf("got %d %s, want a 500 JSON body", r.status, r.raw)
@@ -302,7 +302,7 @@ func TestStoreFailureIs500(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := newFixture(t, func(c *Config) { c.Leases = leases })
+	f := newFixture(t, func(c *HandlerConfig) { c.Leases = leases })
 	leases.Close() // every write fails from now on
 	r := f.do("POST", "/softwareEntitlements"+leaseV, leaseBody(f.token(nil), "contosoapp", "PT5M"))
 	if r.status != 500 || r.code() != "InternalError" {
@@ -312,7 +312,7 @@ func TestStoreFailureIs500(t *testing.T) {
 
 func TestLogLine(t *testing.T) {
 	var logs bytes.Buffer
-	f := newFixture(t, func(c *Config) { c.Log = zerolog.New(&logs) })
+	f := newFixture(t, func(c *HandlerConfig) { c.Log = zerolog.New(&logs) })
 	f.do("POST", "/softwareEntitlements"+v6, body(f.token(nil), "otherapp"))
 	var line map[string]any
 	if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
@@ -338,7 +338,7 @@ func TestLogLine(t *testing.T) {
 
 func TestExitAfterRequestHook(t *testing.T) {
 	var calls atomic.Int32
-	f := newFixture(t, func(c *Config) { c.Entitled = func() { calls.Add(1) } })
+	f := newFixture(t, func(c *HandlerConfig) { c.Entitled = func() { calls.Add(1) } })
 	f.do("GET", "/healthz", "")
 	f.do("GET", "/", "")
 	if calls.Load() != 0 {
@@ -351,7 +351,7 @@ func TestExitAfterRequestHook(t *testing.T) {
 }
 
 func TestStatusAndHealth(t *testing.T) {
-	f := newFixture(t, func(c *Config) {
+	f := newFixture(t, func(c *HandlerConfig) {
 		c.Version = "ses 1.2.3"
 		c.Settings = [][2]string{{"max lease", "1h0m0s"}}
 	})

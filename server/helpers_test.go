@@ -102,11 +102,11 @@ type fixture struct {
 	other  *tool.Credential
 }
 
-func newFixture(t *testing.T, mod ...func(*Config)) *fixture {
+func newFixture(t *testing.T, mod ...func(*HandlerConfig)) *fixture {
 	sign, enc, other := testCreds(t)
 	start := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	f := &fixture{t: t, clock: &clock{t: start}, start: start, sign: sign, enc: enc, other: other}
-	cfg := Config{
+	cfg := HandlerConfig{
 		Verifier: &tool.Verifier{Sign: sign.Certificate, Decrypt: enc},
 		MaxLease: time.Hour,
 		Log:      zerolog.Nop(),

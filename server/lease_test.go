@@ -150,7 +150,7 @@ func TestRenewRechecksToken(t *testing.T) {
 	l := NewLeases()
 	x, _ := l.Acquire("contosoapp", netip.MustParseAddr("10.0.0.1"), now, now.Add(time.Hour), now)
 	_, err := l.Renew(x.ID, time.Minute, now.Add(2*tool.Leeway))
-	if !tool.IsReason(err, tool.ReasonExpired) {
+	if ce := (*tool.CheckError)(nil); !errors.As(err, &ce) || ce.Reason != tool.ReasonExpired {
 		t.Errorf("renewing on an expired token: %v, want %s", err, tool.ReasonExpired)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"unique"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // leaseFile keeps leases in a bbolt database: one key per lease (its 16
@@ -34,7 +35,7 @@ type leaseRecord struct {
 func openLeaseFile(path string) (*leaseFile, []*lease, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, nil, fmt.Errorf("%s is locked: another server is using it", path)
 		}
 		return nil, nil, fmt.Errorf("opening %s: %w", path, err)

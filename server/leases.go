@@ -141,7 +141,7 @@ func (l *Leases) Renew(id string, d time.Duration, now time.Time) (Lease, error)
 	}
 	tokenExpiry := time.Unix(0, x.tokenExpiry)
 	if !now.Add(-tool.Leeway).Before(tokenExpiry) {
-		return x.view(), &tool.Error{Reason: tool.ReasonExpired, Msg: "the lease's token expired at " + stamp(tokenExpiry)}
+		return x.view(), &tool.CheckError{Reason: tool.ReasonExpired, Msg: "the lease's token expired at " + tool.FormatTime(tokenExpiry)}
 	}
 	renewed := *x
 	renewed.expiry = min(now.Add(d).UnixNano(), x.tokenExpiry)

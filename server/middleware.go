@@ -5,16 +5,18 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/seskit/ses/tool"
 )
 
 // outcome is what a handler decided, for the log line and the status page.
 type outcome struct {
 	apiVersion string
 	app        string
-	decision   string   // approved, denied or error; "" for other pages
-	reasons    []string // stable reason codes
-	detail     string   // why it was denied, for the log only
-	entitled   bool     // reached an entitlement handler
+	decision   tool.Decision // "" for pages other than entitlement requests
+	reasons    []tool.Reason
+	detail     string // why it was denied, for the log only
+	entitled   bool   // reached an entitlement handler
 }
 
 // ServeHTTP routes a request and then logs it. A panic in a handler becomes
@@ -31,7 +33,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if rec.status == 0 {
 				internalError(rec, &out, fmt.Errorf("panic: %v", p))
 			} else {
-				out.decision, out.detail = "error", fmt.Sprintf("panic after the response began: %v", p)
+				out.decision, out.detail = tool.DecisionError, fmt.Sprintf("panic after the response began: %v", p)
 			}
 			h.cfg.Log.Error().Interface("panic", p).Str("path", r.URL.Path).Msg("handler panicked")
 		}
@@ -78,13 +80,13 @@ func (h *Handler) logRequest(r *http.Request, status int, out *outcome, latency 
 	}
 	remote := peer(r).String()
 	if ev != nil { // nil when the level is off: skip the work
-		reasons := out.reasons
-		if reasons == nil {
-			reasons = []string{}
+		reasons := make([]string, len(out.reasons))
+		for i, r := range out.reasons {
+			reasons[i] = string(r)
 		}
 		ev = ev.Str("method", r.Method).Str("path", r.URL.Path).Str("api_version", out.apiVersion).
 			Str("app", out.app).Str("remote", remote).Int("status", status).
-			Str("decision", out.decision).Strs("reasons", reasons).Dur("latency", latency)
+			Str("decision", string(out.decision)).Strs("reasons", reasons).Dur("latency", latency)
 		if out.detail != "" {
 			ev = ev.Str("detail", out.detail)
 		}
@@ -99,15 +101,15 @@ func (h *Handler) logRequest(r *http.Request, status int, out *outcome, latency 
 // decision is one entitlement request, as the status page and the
 // management API show it.
 type decision struct {
-	Time       time.Time `json:"time"`
-	Method     string    `json:"method"`
-	Path       string    `json:"path"`
-	APIVersion string    `json:"apiVersion"`
-	App        string    `json:"app"`
-	Remote     string    `json:"remote"`
-	Status     int       `json:"status"`
-	Decision   string    `json:"decision"`
-	Reasons    []string  `json:"reasons"`
+	Time       time.Time     `json:"time"`
+	Method     string        `json:"method"`
+	Path       string        `json:"path"`
+	APIVersion string        `json:"apiVersion"`
+	App        string        `json:"app"`
+	Remote     string        `json:"remote"`
+	Status     int           `json:"status"`
+	Decision   tool.Decision `json:"decision"`
+	Reasons    []tool.Reason `json:"reasons"`
 }
 
 // decisionLog keeps the last few decisions in a ring.

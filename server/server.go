@@ -25,11 +25,11 @@ import (
 
 // Cmd is `ses server`.
 type Cmd struct {
-	URL              string `help:"Where to listen: https://HOST:PORT (port 0 picks a free one)." default:"https://localhost:4443" placeholder:"URL"`
-	Connection       string `help:"TLS certificate: a file, a thumbprint, or dev (the development TLS certificate)." default:"dev" placeholder:"CERT"`
+	URL              string `help:"Where to listen: https://HOST:PORT (port 0 picks a free one) (default: ${default})." default:"https://localhost:4443" placeholder:"URL"`
+	Connection       string `help:"TLS certificate: a file, a thumbprint, or dev for the development TLS certificate (default: ${default})." default:"dev" placeholder:"CERT"`
 	cli.KeyFlags     `embed:""`
-	Audience         string        `help:"Audience tokens must carry." default:"${default_audience}" placeholder:"URL"`
-	Issuer           string        `help:"Issuer tokens must carry." default:"${default_issuer}" placeholder:"URL"`
+	Audience         string        `help:"Audience tokens must carry (default: ${default})." default:"${default_audience}" placeholder:"URL"`
+	Issuer           string        `help:"Issuer tokens must carry (default: ${default})." default:"${default_issuer}" placeholder:"URL"`
 	ExitAfterRequest bool          `help:"Exit 0 after the first entitlement request has been answered."`
 	MaxLease         time.Duration `help:"Longest lease duration granted." default:"${default_max_lease}"`
 	State            string        `help:"Keep leases in this database file, restored on start (default: in memory)." type:"path" placeholder:"FILE"`
@@ -61,9 +61,6 @@ func (c *Cmd) Run(g *cli.Globals) error {
 	if err != nil {
 		return err
 	}
-	if c.MaxLease <= 0 {
-		return cli.Usagef("--max-lease %s: want a positive duration", c.MaxLease)
-	}
 	var ns *acs.Namespace
 	if c.ACS != "" {
 		if ns, err = acs.Load(c.ACS); err != nil {
@@ -87,9 +84,9 @@ func (c *Cmd) Run(g *cli.Globals) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	cfg := Config{
+	cfg := HandlerConfig{
 		Verifier: v, MaxLease: c.MaxLease, Leases: leases, Log: g.Log,
-		Version: g.Version, AdminAudience: u.String() + "/admin",
+		Version: g.Version, AdminAudience: u.String() + tool.PathAdmin,
 		Settings: [][2]string{
 			{"url", u.String()}, {"tls certificate", conn.Thumbprint().String()},
 			{"signing", thumbOrNone(sign)}, {"encryption", thumbOrNone(v.Decrypt)},
@@ -99,7 +96,7 @@ func (c *Cmd) Run(g *cli.Globals) error {
 	}
 	if ns != nil {
 		cfg.Auth = ns
-		cfg.Settings = append(cfg.Settings, [2]string{"WRAP issuer", u.String() + "/WRAPv0.9/"}, [2]string{"admin audience", cfg.AdminAudience})
+		cfg.Settings = append(cfg.Settings, [2]string{"WRAP issuer", u.String() + tool.PathWRAP}, [2]string{"admin audience", cfg.AdminAudience})
 	}
 	if c.ExitAfterRequest {
 		cfg.Entitled = stop

@@ -1,18 +1,27 @@
 package server
 
 import (
+	"bytes"
 	"html/template"
+	"io"
 	"net/http"
 	"strings"
-	"time"
+
+	"github.com/seskit/ses/tool"
 )
 
 // statusLeases is how many leases the status page lists; it counts them all.
 const statusLeases = 100
 
 var statusPage = template.Must(template.New("status").Funcs(template.FuncMap{
-	"stamp": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-	"join":  func(s []string) string { return strings.Join(s, ", ") },
+	"stamp": tool.FormatTime,
+	"join": func(rs []tool.Reason) string {
+		s := make([]string, len(rs))
+		for i, r := range rs {
+			s[i] = string(r)
+		}
+		return strings.Join(s, ", ")
+	},
 }).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ses server</title>
 <style>body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left}</style>
@@ -34,14 +43,23 @@ var statusPage = template.Must(template.New("status").Funcs(template.FuncMap{
 // status serves the HTML status page: version, configuration, active leases
 // and the last decisions with their reason codes. Nothing it shows comes
 // from a token's text: leases keep only the claims they need.
-func (h *Handler) status(w http.ResponseWriter) {
+func (h *Handler) status(w http.ResponseWriter, out *outcome) {
 	leases, total := h.cfg.Leases.Active(h.cfg.Now(), statusLeases)
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	statusPage.Execute(w, map[string]any{
+	var page bytes.Buffer
+	err := statusPage.Execute(&page, map[string]any{
 		"Version":   h.cfg.Version,
 		"Settings":  h.cfg.Settings,
 		"Leases":    leases,
 		"Total":     total,
 		"Decisions": h.decisions.recent(),
 	})
+	if err != nil {
+		out.detail = "status page: " + err.Error()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(w, "The status page failed to render.\n")
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	page.WriteTo(w)
 }

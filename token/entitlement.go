@@ -3,8 +3,8 @@ package token
 import (
 	"crypto/x509"
 	"fmt"
+	"net"
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/seskit/ses/cli"
@@ -14,18 +14,18 @@ import (
 // EntitlementCmd is `ses token`: it mints an entitlement token shaped as
 // production issues it.
 type EntitlementCmd struct {
-	App       []string `name:"app" aliases:"application-id" help:"Entitled application id (repeatable, or comma-separated)." placeholder:"APP"`
-	Address   []string `name:"address" aliases:"ip" help:"Entitled node address (repeatable, or comma-separated; default: every address of this machine)." placeholder:"IP"`
-	VMID      string   `name:"vmid" help:"Virtual machine id claim." placeholder:"ID"`
-	NotBefore string   `help:"Start of validity: RFC 3339, yyyy-MM-ddTHH:mm (local), yyyy-MM-dd, or +2h/-1d from now (default: now)." placeholder:"TIME"`
-	NotAfter  string   `help:"End of validity, as --not-before (default: --lifetime after --not-before)." xor:"end" placeholder:"TIME"`
-	Lifetime  string   `help:"Validity after --not-before, e.g. 2h, 7d, 1d12h (default: 7d)." xor:"end" placeholder:"SPAN"`
-	Sign      string   `help:"Certificate to sign with: a file, a thumbprint, dev, or none." default:"dev" placeholder:"CERT"`
-	Encrypt   string   `help:"Certificate to encrypt to: a file, a thumbprint, dev, or none." default:"dev" placeholder:"CERT"`
-	Audience  string   `help:"Audience claim." default:"${default_audience}" placeholder:"URL"`
-	Issuer    string   `help:"Issuer claim." default:"${default_issuer}" placeholder:"URL"`
-	ID        string   `name:"id" help:"Token id claim (default: token-<uuid>)." placeholder:"ID"`
-	TokenFile string   `name:"token-file" short:"o" help:"Write the token to this file instead of stdout." type:"path" placeholder:"FILE"`
+	App       []string       `name:"app" aliases:"application-id" help:"Entitled application id (repeatable, or comma-separated)." placeholder:"APP"`
+	Address   []string       `name:"address" aliases:"ip" help:"Entitled node address (repeatable, or comma-separated; default: every address of this machine)." placeholder:"IP"`
+	VMID      string         `name:"vmid" help:"Virtual machine id claim." placeholder:"ID"`
+	NotBefore string         `help:"Start of validity: RFC 3339, yyyy-MM-ddTHH:mm (local), yyyy-MM-dd, or +2h/-1d from now (default: now)." placeholder:"TIME"`
+	NotAfter  string         `help:"End of validity, as --not-before (default: --lifetime after --not-before)." xor:"end" placeholder:"TIME"`
+	Lifetime  *time.Duration `help:"Validity after --not-before, e.g. 2h, 7d, 1d12h (default: ${default_lifetime})." xor:"end" placeholder:"DURATION"`
+	Sign      string         `help:"Certificate to sign with: a file, a thumbprint, dev, or none (default: ${default})." default:"dev" placeholder:"CERT"`
+	Encrypt   string         `help:"Certificate to encrypt to: a file, a thumbprint, dev, or none (default: ${default})." default:"dev" placeholder:"CERT"`
+	Audience  string         `help:"Audience claim (default: ${default})." default:"${default_audience}" placeholder:"URL"`
+	Issuer    string         `help:"Issuer claim (default: ${default})." default:"${default_issuer}" placeholder:"URL"`
+	ID        string         `name:"id" help:"Token id claim (default: token-<uuid>)." placeholder:"ID"`
+	TokenFile string         `name:"token-file" short:"o" help:"Write the token to this file instead of stdout." type:"path" placeholder:"FILE"`
 }
 
 // Run mints the token.
@@ -54,10 +54,28 @@ func (c *EntitlementCmd) Run(g *cli.Globals) error {
 		_, err := fmt.Fprintln(g.Stdout, tok)
 		return err
 	}
-	if err := cli.WriteFile(c.TokenFile, []byte(tok+"\n"), 0o600); err != nil {
-		return cli.Usagef("--token-file: %v", err)
+	if err := tool.WriteFileAtomic(c.TokenFile, []byte(tok+"\n"), 0o600); err != nil {
+		return cli.Usagef("--token-file: writing %s: %v", c.TokenFile, err)
 	}
 	return nil
+}
+
+// localAddresses lists the addresses of this machine's interfaces, IPv6
+// zones stripped: the default of --address.
+func localAddresses() ([]string, error) {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, a := range addrs {
+		prefix, err := netip.ParsePrefix(a.String())
+		if err != nil {
+			continue
+		}
+		out = append(out, prefix.Addr().WithZone("").String())
+	}
+	return out, nil
 }
 
 // claims builds the token's claims from the flags.
@@ -68,7 +86,7 @@ func (c *EntitlementCmd) claims(g *cli.Globals) (tool.Claims, error) {
 	}
 	addrs := cli.List(c.Address)
 	if len(addrs) == 0 {
-		local, err := cli.LocalAddresses()
+		local, err := localAddresses()
 		if err != nil || len(local) == 0 {
 			return tool.Claims{}, cli.Usagef("cannot list this machine's addresses: %v", err).Hint("give them with --address")
 		}
@@ -99,11 +117,8 @@ func (c *EntitlementCmd) claims(g *cli.Globals) (tool.Claims, error) {
 		exp = t
 	} else {
 		life := tool.DefaultLifetime
-		if c.Lifetime != "" {
-			var err error
-			if life, err = tool.ParseSpan(strings.TrimPrefix(c.Lifetime, "+")); err != nil {
-				return tool.Claims{}, cli.Usagef("--lifetime: %v", err).Hint("for example --lifetime 2h or --lifetime 7d")
-			}
+		if c.Lifetime != nil {
+			life = *c.Lifetime
 		}
 		exp = nbf.Add(life)
 	}

@@ -11,12 +11,12 @@ import (
 
 // SWTCmd is `ses token swt`: a Simple Web Token signed with HMAC-SHA256.
 type SWTCmd struct {
-	NewKey   bool     `help:"Print a new key (base64 of 32 random bytes) and exit."`
-	Key      string   `help:"Signing key, base64." placeholder:"KEY"`
-	Issuer   string   `help:"Issuer claim." placeholder:"URL"`
-	Audience string   `help:"Audience claim." placeholder:"URL"`
-	Lifetime string   `help:"Validity from now, e.g. 1h, 20m, 1d." default:"1h" placeholder:"SPAN"`
-	Claim    []string `help:"Claim name=value (repeatable; a repeated name collects its values)." placeholder:"NAME=VALUE"`
+	NewKey   bool          `help:"Print a new key (base64 of 32 random bytes) and exit."`
+	Key      string        `help:"Signing key, base64." placeholder:"KEY"`
+	Issuer   string        `help:"Issuer claim." placeholder:"URL"`
+	Audience string        `help:"Audience claim." placeholder:"URL"`
+	Lifetime time.Duration `help:"Validity from now, e.g. 1h, 20m, 1d." default:"${default_swt_lifetime}"`
+	Claim    []string      `help:"Claim name=value (repeatable; a repeated name collects its values)." placeholder:"NAME=VALUE"`
 }
 
 // Run prints the token, or a key with --new-key.
@@ -32,11 +32,7 @@ func (c *SWTCmd) Run(g *cli.Globals) error {
 	if err != nil {
 		return cli.Usagef("--key: %v", err)
 	}
-	life, err := tool.ParseSpan(strings.TrimPrefix(c.Lifetime, "+"))
-	if err != nil || life <= 0 {
-		return cli.Usagef("--lifetime %q: want a positive span such as 1h", c.Lifetime)
-	}
-	s := tool.SWT{Issuer: c.Issuer, Audience: c.Audience, ExpiresOn: g.Now().Add(life).Truncate(time.Second)}
+	s := tool.SWT{Issuer: c.Issuer, Audience: c.Audience, ExpiresOn: g.Now().Add(c.Lifetime).Truncate(time.Second)}
 	for _, kv := range c.Claim {
 		name, value, ok := strings.Cut(kv, "=")
 		name = strings.TrimSpace(name)

@@ -2,6 +2,12 @@
 // Simple Web Tokens with `ses token swt`.
 package token
 
+import "time"
+
+// DefaultSWTLifetime is how long a Simple Web Token lives unless
+// --lifetime says.
+const DefaultSWTLifetime = time.Hour
+
 // Cmd is `ses token`: with no subcommand, an entitlement token.
 type Cmd struct {
 	Entitlement EntitlementCmd `cmd:"" default:"withargs" help:"Mint an entitlement token (the default)."`

@@ -215,19 +215,25 @@ func caTemplate(cn string, maxPath int) *x509.Certificate {
 	}
 }
 
+// devTLSValidity is the development TLS leaf's validity, back-dating
+// included: the longest that clients capping server certificates accept.
+const devTLSValidity = 825 * 24 * time.Hour
+
 // devTemplate makes a leaf template; hosts, when given, make it a TLS server
 // certificate for those names and addresses.
 func devTemplate(cn string, usage x509.KeyUsage, hosts []string) *x509.Certificate {
+	notBefore := time.Now().Add(-time.Hour) // a little clock skew is no failure
 	t := &x509.Certificate{
 		Subject:               pkix.Name{CommonName: cn, Organization: []string{"ses development"}},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().AddDate(5, 0, 0),
+		NotBefore:             notBefore,
+		NotAfter:              notBefore.AddDate(5, 0, 0),
 		KeyUsage:              usage,
 		BasicConstraintsValid: true,
 	}
 	if hosts != nil {
-		// Clients that cap server certificates at 825 days refuse longer ones.
-		t.NotAfter = time.Now().AddDate(0, 0, 825)
+		// Clients that cap server certificates at 825 days refuse longer
+		// ones; the back-dating counts.
+		t.NotAfter = notBefore.Add(devTLSValidity)
 		t.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
 		for _, h := range hosts {
 			if ip := net.ParseIP(h); ip != nil {

@@ -32,17 +32,17 @@ func HostMatches(host, pattern string) bool {
 }
 
 // AllowedHost reports whether host is a Batch host or matches one of the
-// extra patterns, and which rule allowed it.
-func AllowedHost(host string, extra []string) (rule string, ok bool) {
+// extra patterns.
+func AllowedHost(host string, extra []string) bool {
 	for _, b := range BatchHosts {
 		if HostMatches(host, b.Suffix) {
-			return b.Suffix + " (" + b.Cloud + " cloud)", true
+			return true
 		}
 	}
 	for _, p := range extra {
 		if HostMatches(host, p) {
-			return p + " (allowed by flag)", true
+			return true
 		}
 	}
-	return "", false
+	return false
 }

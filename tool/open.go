@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -59,23 +58,23 @@ type Request struct {
 	Address netip.Addr
 }
 
-// Check is one named check of a token and its outcome: Err is nil when it
+// CheckResult is one named check of a token and its outcome: Err is nil when it
 // passed.
-type Check struct {
+type CheckResult struct {
 	Name   string
 	Detail string
-	Err    *Error
+	Err    *CheckError
 }
 
-// Report is the outcome of every check Explain could run, in order.
-type Report struct {
+// Explanation is the outcome of every check Explain could run, in order.
+type Explanation struct {
 	// Token is what could be read of the token, nil when nothing could.
 	Token  *Token
-	Checks []Check
+	Checks []CheckResult
 }
 
 // Err returns the first failed check's error, or nil.
-func (r *Report) Err() error {
+func (r *Explanation) Err() error {
 	for _, c := range r.Checks {
 		if c.Err != nil {
 			return c.Err
@@ -84,18 +83,18 @@ func (r *Report) Err() error {
 	return nil
 }
 
-func (r *Report) pass(name, detail string) {
-	r.Checks = append(r.Checks, Check{Name: name, Detail: detail})
+func (r *Explanation) pass(name, detail string) {
+	r.Checks = append(r.Checks, CheckResult{Name: name, Detail: detail})
 }
 
-func (r *Report) fail(name string, reason Reason, format string, args ...any) {
-	r.Checks = append(r.Checks, Check{Name: name, Err: &Error{Reason: reason, Msg: fmt.Sprintf(format, args...)}})
+func (r *Explanation) fail(name string, reason Reason, format string, args ...any) {
+	r.Checks = append(r.Checks, CheckResult{Name: name, Err: &CheckError{Reason: reason, Msg: fmt.Sprintf(format, args...)}})
 }
 
 // Open decrypts and verifies raw and checks the claims that do not depend on
 // the request or the time. Time, application and address are tok.Check's.
 func (v *Verifier) Open(raw string) (*Token, error) {
-	var r Report
+	var r Explanation
 	tok := v.open(raw, &r)
 	if err := r.Err(); err != nil {
 		return nil, err
@@ -104,8 +103,8 @@ func (v *Verifier) Open(raw string) (*Token, error) {
 }
 
 // Explain runs every check it can on raw for req and reports each.
-func (v *Verifier) Explain(raw string, req Request) *Report {
-	r := &Report{}
+func (v *Verifier) Explain(raw string, req Request) *Explanation {
+	r := &Explanation{}
 	r.Token = v.open(raw, r)
 	if r.Token != nil && r.Err() == nil {
 		r.Checks = append(r.Checks, r.Token.checks(req)...)
@@ -158,7 +157,7 @@ func parseHeader(part string) (joseHeader, error) {
 
 // open runs the checks of the token itself, recording each in r, and returns
 // what it could read (nil when nothing).
-func (v *Verifier) open(raw string, r *Report) *Token {
+func (v *Verifier) open(raw string, r *Explanation) *Token {
 	if len(raw) > MaxTokenSize {
 		r.fail("size", ReasonTooLarge, "token is %d bytes, more than the %d allowed", len(raw), MaxTokenSize)
 		return nil
@@ -201,7 +200,7 @@ func (v *Verifier) open(raw string, r *Report) *Token {
 	return tok
 }
 
-func (v *Verifier) decrypt(raw string, tok *Token, r *Report) (string, bool) {
+func (v *Verifier) decrypt(raw string, tok *Token, r *Explanation) (string, bool) {
 	h, err := parseHeader(raw[:strings.IndexByte(raw, '.')])
 	if err != nil {
 		r.fail("format", ReasonMalformed, "encrypted token: %v", err)
@@ -209,11 +208,11 @@ func (v *Verifier) decrypt(raw string, tok *Token, r *Report) (string, bool) {
 	}
 	tok.KeyAlgorithm, tok.ContentEncryption, tok.EncryptionKeyID = h.Alg, h.Enc, h.Kid
 	if v.Decrypt == nil {
-		r.fail("encryption", ReasonUnexpectedEncryption, "token is encrypted (to %s) but no encryption certificate is configured; want an unencrypted token", orNone(h.Kid))
+		r.fail("encryption", ReasonUnexpectedEncryption, "token is encrypted (to %s) but no encryption certificate is configured; want an unencrypted token", OrNone(h.Kid))
 		return "", false
 	}
 	if h.Alg != KeyAlgorithm || h.Enc != ContentEncryption {
-		r.fail("encryption", ReasonEncryptionAlgorithm, "token is encrypted with %s + %s, want %s + %s", orNone(h.Alg), orNone(h.Enc), KeyAlgorithm, ContentEncryption)
+		r.fail("encryption", ReasonEncryptionAlgorithm, "token is encrypted with %s + %s, want %s + %s", OrNone(h.Alg), OrNone(h.Enc), KeyAlgorithm, ContentEncryption)
 		return "", false
 	}
 	want := v.Decrypt.Thumbprint()
@@ -244,7 +243,7 @@ func (v *Verifier) decrypt(raw string, tok *Token, r *Report) (string, bool) {
 	return string(plain), true
 }
 
-func (v *Verifier) verifySignature(inner string, tok *Token, r *Report) ([]byte, bool) {
+func (v *Verifier) verifySignature(inner string, tok *Token, r *Explanation) ([]byte, bool) {
 	parts := strings.Split(inner, ".")
 	if len(parts) != 3 {
 		r.fail("format", ReasonMalformed, "inner token has %d dot-separated parts, want 3", len(parts))
@@ -268,7 +267,7 @@ func (v *Verifier) verifySignature(inner string, tok *Token, r *Report) ([]byte,
 
 	if v.Sign == nil {
 		if h.Alg != "none" || parts[2] != "" {
-			r.fail("signature", ReasonUnexpectedSignature, "token is signed (%s, key %s) but no signing certificate is configured; want an unsigned token", orNone(h.Alg), orNone(h.Kid))
+			r.fail("signature", ReasonUnexpectedSignature, "token is signed (%s, key %s) but no signing certificate is configured; want an unsigned token", OrNone(h.Alg), OrNone(h.Kid))
 			return unverified(), true
 		}
 		p, err := b64.DecodeString(parts[1])
@@ -301,7 +300,7 @@ func (v *Verifier) verifySignature(inner string, tok *Token, r *Report) ([]byte,
 		return unverified(), true
 	}
 	r.pass("signing-key", want.String())
-	obj, err := jose.ParseSigned(inner, []jose.SignatureAlgorithm{jose.RS512})
+	obj, err := jose.ParseSignedCompact(inner, []jose.SignatureAlgorithm{jose.RS512})
 	if err != nil {
 		r.fail("signature", ReasonMalformed, "signed token is malformed: %v", err)
 		return unverified(), true
@@ -317,7 +316,7 @@ func (v *Verifier) verifySignature(inner string, tok *Token, r *Report) ([]byte,
 
 // readClaims parses the payload and runs the request-independent claim
 // checks.
-func (v *Verifier) readClaims(payload []byte, tok *Token, r *Report) {
+func (v *Verifier) readClaims(payload []byte, tok *Token, r *Explanation) {
 	c, present, audiences, err := parseClaims(payload)
 	tok.Claims = c
 	if !tok.Verified {
@@ -381,13 +380,13 @@ func parseAddress(s string) (netip.Addr, error) {
 	return a.WithZone("").Unmap(), nil
 }
 
-func (t *Token) checks(req Request) []Check {
-	var r Report
+func (t *Token) checks(req Request) []CheckResult {
+	var r Explanation
 	c := t.Claims
 	now := req.Now
 	switch {
 	case !c.NotBefore.IsZero() && now.Add(Leeway).Before(c.NotBefore):
-		r.fail("not-before", ReasonNotYetValid, "token is not valid before %s; it is now %s", stamp(c.NotBefore), stamp(now))
+		r.fail("not-before", ReasonNotYetValid, "token is not valid before %s; it is now %s", FormatTime(c.NotBefore), FormatTime(now))
 	default:
 		r.pass("not-before", stampOrNone(c.NotBefore))
 	}
@@ -395,9 +394,9 @@ func (t *Token) checks(req Request) []Check {
 	case c.Expiry.IsZero():
 		r.fail("expiry", ReasonExpired, "token has no expiry")
 	case !now.Add(-Leeway).Before(c.Expiry):
-		r.fail("expiry", ReasonExpired, "token expired at %s; it is now %s", stamp(c.Expiry), stamp(now))
+		r.fail("expiry", ReasonExpired, "token expired at %s; it is now %s", FormatTime(c.Expiry), FormatTime(now))
 	default:
-		r.pass("expiry", "until "+stamp(c.Expiry))
+		r.pass("expiry", "until "+FormatTime(c.Expiry))
 	}
 	if req.Application != "" {
 		found := false
@@ -433,24 +432,17 @@ func quoteList(vs []string) string {
 	return fmt.Sprintf("%q", vs)
 }
 
-func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-
 func stampOrNone(t time.Time) string {
 	if t.IsZero() {
 		return "no nbf claim"
 	}
-	return "from " + stamp(t)
+	return "from " + FormatTime(t)
 }
 
-func orNone(s string) string {
+// OrNone is s for a person to read: "(none)" when it is empty.
+func OrNone(s string) string {
 	if s == "" {
 		return "(none)"
 	}
 	return s
-}
-
-// IsReason reports whether err is a token *Error with the given reason.
-func IsReason(err error, reason Reason) bool {
-	var e *Error
-	return errors.As(err, &e) && e.Reason == reason
 }

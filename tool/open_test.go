@@ -75,7 +75,7 @@ func TestSealHeaders(t *testing.T) {
 	if string(ih) != wantInner {
 		t.Errorf("JWS header\n got %s\nwant %s", ih, wantInner)
 	}
-	js, err := jose.ParseSigned(string(inner), []jose.SignatureAlgorithm{jose.RS512})
+	js, err := jose.ParseSignedCompact(string(inner), []jose.SignatureAlgorithm{jose.RS512})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,12 +1,14 @@
 package tool
 
 import (
+	"crypto/x509"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 const fixtureThumbprint = "8574098A15E48577F924D4110243305803FF873F"
@@ -200,5 +202,18 @@ func TestDevPKI(t *testing.T) {
 	fresh, created, err := s.CreateDev(nil, true)
 	if err != nil || !created || fresh.Root.Thumbprint() == pki.Root.Thumbprint() {
 		t.Fatalf("--force: created=%v err=%v, want a new root", created, err)
+	}
+}
+
+// TestDevTemplateValidity checks that the development TLS leaf is valid for
+// 825 days in all, the back-dated hour included: clients that cap server
+// certificates at 825 days refuse a longer one.
+func TestDevTemplateValidity(t *testing.T) {
+	tls := devTemplate("tls", x509.KeyUsageDigitalSignature, []string{"localhost"})
+	if got := tls.NotAfter.Sub(tls.NotBefore); got != 825*24*time.Hour {
+		t.Errorf("the TLS leaf is valid for %v, want 825 days", got)
+	}
+	if !tls.NotBefore.Before(time.Now()) {
+		t.Error("the TLS leaf is not back-dated")
 	}
 }

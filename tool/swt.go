@@ -24,18 +24,6 @@ const (
 // MaxSWTSize is the largest Simple Web Token read.
 const MaxSWTSize = 16 << 10
 
-// The reasons a Simple Web Token is refused.
-const (
-	ReasonSWTTooLarge  Reason = "swt-too-large"
-	ReasonSWTMalformed Reason = "swt-malformed"
-	ReasonSWTDuplicate Reason = "swt-duplicate-reserved"
-	ReasonSWTHMACLast  Reason = "swt-hmac-not-last"
-	ReasonSWTSignature Reason = "swt-signature-invalid"
-	ReasonSWTExpired   Reason = "swt-expired"
-	ReasonSWTIssuer    Reason = "swt-issuer-mismatch"
-	ReasonSWTAudience  Reason = "swt-audience-mismatch"
-)
-
 // SWTClaim is one claim of a Simple Web Token; several values travel
 // comma-separated.
 type SWTClaim struct {
@@ -121,11 +109,20 @@ type SWTExpect struct {
 	Now              time.Time
 }
 
+// ParsedSWT is a Simple Web Token as read, before its HMAC is checked.
+type ParsedSWT struct {
+	SWT
+	// Signed is the text the HMAC covers: everything before "&HMACSHA256=".
+	Signed []byte
+	// MAC is the HMAC-SHA256 the token carries.
+	MAC []byte
+}
+
 // ParseSWT reads a Simple Web Token without checking its signature or
-// claims, and returns the signed bytes and the HMAC it carries.
-func ParseSWT(raw string) (*SWT, []byte, []byte, error) {
-	fail := func(reason Reason, format string, args ...any) (*SWT, []byte, []byte, error) {
-		return nil, nil, nil, &Error{Reason: reason, Msg: fmt.Sprintf(format, args...)}
+// claims.
+func ParseSWT(raw string) (*ParsedSWT, error) {
+	fail := func(reason Reason, format string, args ...any) (*ParsedSWT, error) {
+		return nil, &CheckError{Reason: reason, Msg: fmt.Sprintf(format, args...)}
 	}
 	if len(raw) > MaxSWTSize {
 		return fail(ReasonSWTTooLarge, "token is %d bytes, more than the %d allowed", len(raw), MaxSWTSize)
@@ -148,7 +145,8 @@ func ParseSWT(raw string) (*SWT, []byte, []byte, error) {
 	if err != nil || len(mac) != sha256.Size {
 		return fail(ReasonSWTMalformed, "%s %q is not a base64 HMAC-SHA256", SWTHMAC, macText)
 	}
-	s := &SWT{}
+	p := &ParsedSWT{Signed: []byte(signed), MAC: mac}
+	s := &p.SWT
 	seen := map[string]bool{}
 	for _, pair := range strings.Split(signed, "&") {
 		k, v, ok := strings.Cut(pair, "=")
@@ -181,24 +179,25 @@ func ParseSWT(raw string) (*SWT, []byte, []byte, error) {
 			s.Claims = append(s.Claims, SWTClaim{Name: name, Values: strings.Split(value, ",")})
 		}
 	}
-	return s, []byte(signed), mac, nil
+	return p, nil
 }
 
 // ExplainSWT checks a Simple Web Token and reports every check.
-func ExplainSWT(raw string, want SWTExpect) (*SWT, *Report) {
-	r := &Report{}
-	s, signed, mac, err := ParseSWT(raw)
-	var e *Error
+func ExplainSWT(raw string, want SWTExpect) (*SWT, *Explanation) {
+	r := &Explanation{}
+	p, err := ParseSWT(raw)
+	var e *CheckError
 	if errors.As(err, &e) {
-		r.Checks = append(r.Checks, Check{Name: "format", Err: e})
+		r.Checks = append(r.Checks, CheckResult{Name: "format", Err: e})
 		return nil, r
 	}
+	s := &p.SWT
 	r.pass("format", fmt.Sprintf("%d bytes, %d claims", len(raw), len(s.Claims)))
 	matched := -1
 	for i, k := range want.Keys {
 		m := hmac.New(sha256.New, k)
-		m.Write(signed)
-		if hmac.Equal(m.Sum(nil), mac) {
+		m.Write(p.Signed)
+		if hmac.Equal(m.Sum(nil), p.MAC) {
 			matched = i
 			break
 		}
@@ -217,9 +216,9 @@ func ExplainSWT(raw string, want SWTExpect) (*SWT, *Report) {
 	case s.ExpiresOn.IsZero():
 		r.fail("expiry", ReasonSWTExpired, "token has no %s", SWTExpiresOn)
 	case !want.Now.Before(s.ExpiresOn):
-		r.fail("expiry", ReasonSWTExpired, "token expired at %s; it is now %s", stamp(s.ExpiresOn), stamp(want.Now))
+		r.fail("expiry", ReasonSWTExpired, "token expired at %s; it is now %s", FormatTime(s.ExpiresOn), FormatTime(want.Now))
 	default:
-		r.pass("expiry", "until "+stamp(s.ExpiresOn))
+		r.pass("expiry", "until "+FormatTime(s.ExpiresOn))
 	}
 	if want.Issuer != "" {
 		if s.Issuer != want.Issuer {

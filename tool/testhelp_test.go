@@ -2,6 +2,7 @@ package tool
 
 import (
 	"crypto/x509"
+	"errors"
 	"testing"
 	"time"
 
@@ -44,4 +45,10 @@ func poolOf(certs ...*x509.Certificate) *x509.CertPool {
 
 func verifyOpts(roots, inters *x509.CertPool, name string) x509.VerifyOptions {
 	return x509.VerifyOptions{Roots: roots, Intermediates: inters, DNSName: name, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+}
+
+// IsReason reports whether err is a *CheckError with the given reason.
+func IsReason(err error, reason Reason) bool {
+	var e *CheckError
+	return errors.As(err, &e) && e.Reason == reason
 }

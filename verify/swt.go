@@ -55,8 +55,8 @@ func (c *Cmd) explainSWT(g *cli.Globals, raw string, at time.Time) error {
 		fmt.Fprintf(tw, "kind\tSimple Web Token (HMAC-SHA256)\n")
 		if s != nil {
 			fmt.Fprintf(tw, "\nclaims\n")
-			fmt.Fprintf(tw, "  %s\t%s\n", tool.SWTIssuer, orNone(s.Issuer))
-			fmt.Fprintf(tw, "  %s\t%s\n", tool.SWTAudience, orNone(s.Audience))
+			fmt.Fprintf(tw, "  %s\t%s\n", tool.SWTIssuer, tool.OrNone(s.Issuer))
+			fmt.Fprintf(tw, "  %s\t%s\n", tool.SWTAudience, tool.OrNone(s.Audience))
 			if !s.ExpiresOn.IsZero() {
 				fmt.Fprintf(tw, "  %s\t%s (%s)\n", tool.SWTExpiresOn, s.ExpiresOn.UTC().Format(time.RFC3339), relative(s.ExpiresOn, at))
 			}

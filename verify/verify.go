@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/seskit/ses/cli"
+	"github.com/seskit/ses/client"
 	"github.com/seskit/ses/tool"
 )
 
@@ -30,12 +31,9 @@ type Cmd struct {
 	JSON         bool     `help:"Print the explanation as JSON."`
 }
 
-// tokenEnv is the variable a Batch task finds its token in.
-const tokenEnv = "AZ_BATCH_SOFTWARE_ENTITLEMENT_TOKEN"
-
 // Run explains the token and exits 1 when it is not valid.
 func (c *Cmd) Run(g *cli.Globals) error {
-	raw, err := g.ReadToken(c.Token, c.TokenFile, tokenEnv)
+	raw, err := g.ReadToken(c.Token, c.TokenFile, client.EnvToken)
 	if err != nil {
 		return err
 	}
@@ -70,7 +68,7 @@ func (c *Cmd) Run(g *cli.Globals) error {
 	}
 	if err := rep.Err(); err != nil {
 		e := &cli.Error{Code: cli.ExitNo, Err: fmt.Errorf("token is not valid: %w", err)}
-		var te *tool.Error
+		var te *tool.CheckError
 		if errors.As(err, &te) && hints[te.Reason] != "" {
 			e.Hint("%s", hints[te.Reason])
 		}
@@ -93,16 +91,16 @@ var hints = map[tool.Reason]string{
 	tool.ReasonAudience:             "pass the audience the server expects with --audience",
 }
 
-func writeText(w io.Writer, rep *tool.Report, at time.Time) error {
+func writeText(w io.Writer, rep *tool.Explanation, at time.Time) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	if t := rep.Token; t != nil {
 		if t.Encrypted {
-			fmt.Fprintf(tw, "encrypted\t%s + %s, to key %s\n", t.KeyAlgorithm, t.ContentEncryption, orNone(t.EncryptionKeyID))
+			fmt.Fprintf(tw, "encrypted\t%s + %s, to key %s\n", t.KeyAlgorithm, t.ContentEncryption, tool.OrNone(t.EncryptionKeyID))
 		} else {
 			fmt.Fprintf(tw, "encrypted\tno\n")
 		}
 		if t.Signed {
-			fmt.Fprintf(tw, "signed\t%s, by key %s\n", t.SignatureAlgorithm, orNone(t.SigningKeyID))
+			fmt.Fprintf(tw, "signed\t%s, by key %s\n", t.SignatureAlgorithm, tool.OrNone(t.SigningKeyID))
 		} else {
 			fmt.Fprintf(tw, "signed\tno (alg %q)\n", t.SignatureAlgorithm)
 		}
@@ -120,7 +118,7 @@ func writeText(w io.Writer, rep *tool.Report, at time.Time) error {
 }
 
 // writeChecks prints every check with pass or FAIL, then the verdict.
-func writeChecks(tw *tabwriter.Writer, rep *tool.Report, at time.Time) {
+func writeChecks(tw *tabwriter.Writer, rep *tool.Explanation, at time.Time) {
 	fmt.Fprintf(tw, "\nchecks\n")
 	for _, ch := range rep.Checks {
 		if ch.Err == nil {
@@ -146,12 +144,12 @@ func claimRows(c tool.Claims, at time.Time) [][2]string {
 		return t.UTC().Format(time.RFC3339) + " (" + relative(t, at) + ")"
 	}
 	return [][2]string{
-		{tool.ClaimID, orNone(c.ID)},
-		{tool.ClaimApplications, orNone(strings.Join(c.Applications, ", "))},
-		{tool.ClaimAddresses, orNone(strings.Join(c.Addresses, ", "))},
-		{tool.ClaimVMID, orNone(c.VMID)},
-		{tool.ClaimIssuer, orNone(c.Issuer)},
-		{tool.ClaimAudience, orNone(c.Audience)},
+		{tool.ClaimID, tool.OrNone(c.ID)},
+		{tool.ClaimApplications, tool.OrNone(strings.Join(c.Applications, ", "))},
+		{tool.ClaimAddresses, tool.OrNone(strings.Join(c.Addresses, ", "))},
+		{tool.ClaimVMID, tool.OrNone(c.VMID)},
+		{tool.ClaimIssuer, tool.OrNone(c.Issuer)},
+		{tool.ClaimAudience, tool.OrNone(c.Audience)},
 		{tool.ClaimNotBefore, when(c.NotBefore)},
 		{tool.ClaimExpiry, when(c.Expiry)},
 		{tool.ClaimIssuedAt, when(c.IssuedAt)},
@@ -184,13 +182,6 @@ func relative(t, at time.Time) string {
 		return s + " ago"
 	}
 	return "in " + s
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "(none)"
-	}
-	return s
 }
 
 // jsonReport is the --json form of the explanation.
@@ -234,7 +225,7 @@ type jsonCheck struct {
 	Message string      `json:"message,omitempty"`
 }
 
-func checksJSON(rep *tool.Report) []jsonCheck {
+func checksJSON(rep *tool.Explanation) []jsonCheck {
 	out := []jsonCheck{}
 	for _, ch := range rep.Checks {
 		jc := jsonCheck{Name: ch.Name, Passed: ch.Err == nil, Detail: ch.Detail}
@@ -246,7 +237,7 @@ func checksJSON(rep *tool.Report) []jsonCheck {
 	return out
 }
 
-func writeJSON(w io.Writer, rep *tool.Report, at time.Time) error {
+func writeJSON(w io.Writer, rep *tool.Explanation, at time.Time) error {
 	out := jsonReport{Valid: rep.Err() == nil, At: at.UTC(), Checks: checksJSON(rep)}
 	for _, ch := range out.Checks {
 		if !ch.Passed && out.Reason == "" {

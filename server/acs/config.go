@@ -251,15 +251,15 @@ func (c *Config) compile() (*Namespace, error) {
 	return ns, nil
 }
 
-// parseLifetime reads "1h", "20m" or ISO 8601 "PT1H".
+// parseLifetime reads a positive duration as the command line takes it:
+// "1h", "20m", "1d", ISO 8601 "PT1H".
 func parseLifetime(s string) (time.Duration, error) {
-	if strings.HasPrefix(strings.ToUpper(s), "P") {
-		d, err := tool.ParseISODuration(s)
-		if err == nil && d > 0 {
-			return d, nil
-		}
-	} else if d, err := tool.ParseSpan(s); err == nil && d > 0 {
-		return d, nil
+	d, err := tool.ParseDuration(s)
+	if err == nil && d <= 0 {
+		err = fmt.Errorf("duration %q is not positive", s)
 	}
-	return 0, fmt.Errorf("%q is not a positive duration such as 1h or PT1H", s)
+	if err != nil {
+		return 0, fmt.Errorf("%v (a duration is %s)", err, tool.DurationForms)
+	}
+	return d, nil
 }

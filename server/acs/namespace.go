@@ -74,15 +74,18 @@ func (ns *Namespace) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), status)
 		return
 	}
-	w.Header().Set("Content-Type", "application/x-www-form-urlencoded")
-	io.WriteString(w, "wrap_access_token="+url.QueryEscape(token)+"&wrap_access_token_expires_in="+strconv.Itoa(expiresIn))
+	w.Header().Set("Content-Type", tool.WRAPContentType)
+	io.WriteString(w, url.Values{
+		tool.WRAPAccessToken:          {token},
+		tool.WRAPAccessTokenExpiresIn: {strconv.Itoa(expiresIn)},
+	}.Encode())
 }
 
 // readForm reads a form-encoded body, capped and strictly parsed.
 func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || mt != "application/x-www-form-urlencoded" {
+		if err != nil || mt != tool.WRAPContentType {
 			return nil, fmt.Errorf("the body must be application/x-www-form-urlencoded, not %q", ct)
 		}
 	}
@@ -110,26 +113,26 @@ func decodeForm(body string) (url.Values, error) {
 // issue runs a WRAP request: it authenticates the caller by one profile,
 // applies the scope's rules and signs the token.
 func (ns *Namespace) issue(form url.Values) (token string, expiresIn, status int, err error) {
-	scopeURL := form.Get("wrap_scope")
+	scopeURL := form.Get(tool.WRAPScope)
 	if scopeURL == "" {
-		return "", 0, http.StatusBadRequest, errors.New("wrap_scope is missing")
+		return "", 0, http.StatusBadRequest, errors.New(tool.WRAPScope + " is missing")
 	}
 	s := ns.match(scopeURL)
 	if s == nil {
 		return "", 0, http.StatusBadRequest, fmt.Errorf("no scope applies to %q", scopeURL)
 	}
 	var inputs []claim
-	switch name, format := form.Get("wrap_name"), form.Get("wrap_assertion_format"); {
+	switch name, format := form.Get(tool.WRAPName), form.Get(tool.WRAPAssertionFormat); {
 	case name != "" && format != "":
 		return "", 0, http.StatusBadRequest, errors.New("give wrap_name and wrap_password, or wrap_assertion_format and wrap_assertion, not both")
 	case name != "":
 		is := ns.issuers[name]
-		if is == nil || !is.password(form.Get("wrap_password")) {
+		if is == nil || !is.password(form.Get(tool.WRAPPassword)) {
 			return "", 0, http.StatusUnauthorized, errors.New("unknown issuer or wrong password")
 		}
 		inputs = []claim{{issuer: name, typ: "Issuer", value: name}}
-	case format == "SWT":
-		if inputs, err = ns.assertion(form.Get("wrap_assertion")); err != nil {
+	case format == tool.WRAPFormatSWT:
+		if inputs, err = ns.assertion(form.Get(tool.WRAPAssertion)); err != nil {
 			return "", 0, http.StatusUnauthorized, err
 		}
 	case format != "":
@@ -163,7 +166,7 @@ func (ns *Namespace) assertion(raw string) ([]claim, error) {
 	if raw == "" {
 		return nil, errors.New("wrap_assertion is missing")
 	}
-	unverified, _, _, err := tool.ParseSWT(raw)
+	unverified, err := tool.ParseSWT(raw)
 	if err != nil {
 		return nil, fmt.Errorf("wrap_assertion: %v", err)
 	}
@@ -244,8 +247,8 @@ func (s *scope) apply(inputs []claim) []tool.SWTClaim {
 
 // Authorize accepts a request whose Authorization header is
 // `WRAP access_token="<SWT>"`, the token issued by this namespace for the
-// scope whose AppliesTo is audience, unexpired, with an "action" claim
-// holding action.
+// scope whose AppliesTo is audience, unexpired, with an action claim
+// (tool.SWTClaimAction) holding action.
 func (ns *Namespace) Authorize(r *http.Request, audience, action string) error {
 	raw, err := wrapToken(r.Header.Get("Authorization"))
 	if err != nil {
@@ -264,7 +267,7 @@ func (ns *Namespace) Authorize(r *http.Request, audience, action string) error {
 	if err != nil {
 		return err
 	}
-	for _, v := range tok.Values("action") {
+	for _, v := range tok.Values(tool.SWTClaimAction) {
 		if v == action {
 			return nil
 		}

@@ -1,4 +1,16 @@
-package client
+package clientcmd
+
+import "time"
+
+// The defaults of the command's flags that the library does not set.
+const (
+	// DefaultLease is the lease duration asked for unless --duration says.
+	DefaultLease = 5 * time.Minute
+	// DefaultGrace is how long `ses client exec` lets a program stop.
+	DefaultGrace = 10 * time.Second
+	// DefaultWrapTimeout bounds `ses client wrap`.
+	DefaultWrapTimeout = 30 * time.Second
+)
 
 // Cmd is `ses client`: with no subcommand, the entitlement check.
 type Cmd struct {

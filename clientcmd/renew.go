@@ -1,8 +1,9 @@
-package client
+package clientcmd
 
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/seskit/ses/cli"
 	"github.com/seskit/ses/tool"
@@ -11,24 +12,20 @@ import (
 // RenewCmd is `ses client renew`.
 type RenewCmd struct {
 	ConnFlags `embed:""`
-	ID        string `arg:"" help:"The lease's entitlement id."`
-	Duration  string `help:"New lease duration from now, ISO 8601." default:"PT5M" placeholder:"DURATION"`
+	ID        string        `arg:"" help:"The lease's entitlement id."`
+	Duration  time.Duration `help:"New lease duration from now." default:"${default_lease}"`
 }
 
 // Run renews the lease and prints its new expiry.
 func (c *RenewCmd) Run(g *cli.Globals) error {
-	d, err := parseDuration(c.Duration)
-	if err != nil {
-		return err
-	}
 	cl, err := c.newClient(g, tool.LeaseAPIVersion)
 	if err != nil {
 		return err
 	}
-	expiry, err := cl.Renew(context.Background(), c.ID, d)
+	expiry, err := cl.Renew(context.Background(), c.ID, c.Duration)
 	if err != nil {
 		return ExitError(err)
 	}
-	fmt.Fprintf(g.Stdout, "%s %s\n", c.ID, stampOr(expiry, ""))
+	fmt.Fprintf(g.Stdout, "%s %s\n", c.ID, tool.FormatTime(expiry))
 	return nil
 }

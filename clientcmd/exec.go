@@ -1,4 +1,4 @@
-package client
+package clientcmd
 
 import (
 	"context"
@@ -11,12 +11,13 @@ import (
 	"time"
 
 	"github.com/seskit/ses/cli"
+	"github.com/seskit/ses/client"
 )
 
 // ExecCmd is `ses client exec`: run a program while holding a lease.
 type ExecCmd struct {
 	LeaseFlags `embed:""`
-	Grace      time.Duration `help:"After a refused renewal, how long the program has to stop after SIGTERM before SIGKILL." default:"10s"`
+	Grace      time.Duration `help:"After a refused renewal, how long the program has to stop after SIGTERM before SIGKILL." default:"${default_grace}"`
 	Command    []string      `arg:"" passthrough:"" help:"The program and its arguments, after --; the lease is renewed when half of it has passed." placeholder:"PROGRAM"`
 }
 
@@ -30,7 +31,7 @@ func (c *ExecCmd) Run(g *cli.Globals) error {
 	if len(c.Command) == 0 {
 		return cli.Usagef("no program to run").Hint("ses client exec --app APP -- PROGRAM ARGS...")
 	}
-	cl, lease, d, err := c.acquire(g)
+	cl, lease, err := c.acquire(g)
 	if err != nil {
 		return err
 	}
@@ -60,7 +61,7 @@ func (c *ExecCmd) Run(g *cli.Globals) error {
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	refused := make(chan error, 1)
-	go c.keepRenewed(ctx, g, cl, lease, d, refused)
+	go c.keepRenewed(ctx, g, cl, lease, refused)
 
 	for {
 		select {
@@ -81,7 +82,7 @@ func (c *ExecCmd) Run(g *cli.Globals) error {
 
 // keepRenewed renews the lease when half of it has passed. A definite
 // refusal, or an expiry reached without a renewal, is sent on refused.
-func (c *ExecCmd) keepRenewed(ctx context.Context, g *cli.Globals, cl *Client, lease *Lease, d time.Duration, refused chan<- error) {
+func (c *ExecCmd) keepRenewed(ctx context.Context, g *cli.Globals, cl *client.Client, lease *client.Lease, refused chan<- error) {
 	expiry := lease.Expiry
 	wait := time.Until(expiry) / 2
 	for {
@@ -90,8 +91,8 @@ func (c *ExecCmd) keepRenewed(ctx context.Context, g *cli.Globals, cl *Client, l
 			return
 		case <-time.After(wait):
 		}
-		next, err := cl.Renew(ctx, lease.ID, d)
-		var denied *DeniedError
+		next, err := cl.Renew(ctx, lease.ID, c.Duration)
+		var denied *client.DeniedError
 		switch {
 		case ctx.Err() != nil:
 			return

@@ -1,8 +1,10 @@
-package main
+package compat
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -15,8 +17,9 @@ type LinksCmd struct {
 	Dir string `arg:"" help:"Folder to create the links in." type:"path"`
 }
 
-// Run links sestest and sesclient to the running binary: symbolic links,
-// or on Windows copies (a renamed copy is what selects the dialect there).
+// Run links the dialects' Names to the running binary: symbolic links, or
+// on Windows copies (a renamed copy is what selects the dialect there). A
+// file already there under one of the names is replaced.
 func (c *LinksCmd) Run(g *cli.Globals) error {
 	self, err := os.Executable()
 	if err != nil {
@@ -28,12 +31,14 @@ func (c *LinksCmd) Run(g *cli.Globals) error {
 	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
 		return cli.Usagef("%v", err)
 	}
-	for _, name := range []string{"sestest", "sesclient"} {
+	for _, name := range Names {
 		dst := filepath.Join(c.Dir, name)
 		if runtime.GOOS == "windows" {
 			dst += ".exe"
 		}
-		os.Remove(dst)
+		if err := os.Remove(dst); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return cli.Usagef("replacing %s: %v", dst, err)
+		}
 		if runtime.GOOS == "windows" {
 			err = copyFile(self, dst)
 		} else {

@@ -1,4 +1,4 @@
-package client
+package clientcmd
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"fmt"
 
 	"github.com/seskit/ses/cli"
+	"github.com/seskit/ses/client"
+	"github.com/seskit/ses/tool"
 )
 
 // CheckCmd is `ses client`: one entitlement request, as a Batch task makes
@@ -40,12 +42,12 @@ func (c *CheckCmd) Run(g *cli.Globals) error {
 	}
 	ent, err := cl.Check(context.Background(), token, c.App)
 	res := checkResult{Entitled: err == nil, App: c.App}
-	var denied *DeniedError
+	var denied *client.DeniedError
 	switch {
 	case err == nil:
 		res.ID, res.VMID = ent.ID, ent.VMID
 		if !ent.Expiry.IsZero() {
-			res.Expiry = stampOr(ent.Expiry, "")
+			res.Expiry = tool.FormatTime(ent.Expiry)
 		}
 	case errors.As(err, &denied):
 		res.Error, res.Code = denied.Message, denied.Code

@@ -1,4 +1,4 @@
-package client
+package clientcmd
 
 import (
 	"context"
@@ -9,15 +9,8 @@ import (
 	"time"
 
 	"github.com/seskit/ses/cli"
+	"github.com/seskit/ses/client"
 	"github.com/seskit/ses/tool"
-)
-
-// Env names the variables Batch gives a task, and the reference client's
-// connect timeout.
-const (
-	EnvURL            = "AZ_BATCH_ACCOUNT_URL"
-	EnvToken          = "AZ_BATCH_SOFTWARE_ENTITLEMENT_TOKEN"
-	EnvConnectTimeout = "AZ_BATCH_SES_CURLOPT_CONNECTTIMEOUT"
 )
 
 // ConnFlags are the connection flags every `ses client` command shares.
@@ -30,12 +23,12 @@ type ConnFlags struct {
 	Dev        bool          `help:"Trust the store's development root, pin its intermediate, allow localhost."`
 	Retries    int           `help:"Retries of connection failures, timeouts, 429 and 5xx." default:"${default_retries}"`
 	Timeout    time.Duration `help:"Bound on the whole call, retries included." default:"${default_timeout}"`
-	APIVersion string        `help:"api-version to ask with." default:"${default_api_version}" placeholder:"VERSION"`
+	APIVersion string        `help:"api-version to ask with (default: ${default})." default:"${default_api_version}" placeholder:"VERSION"`
 }
 
-// Options turns the flags into client Options.
-func (f *ConnFlags) Options(g *cli.Globals) (Options, error) {
-	o := Options{
+// Options turns the flags into client.Options.
+func (f *ConnFlags) Options(g *cli.Globals) (client.Options, error) {
+	o := client.Options{
 		URL:        f.URL,
 		AllowHosts: cli.List(f.AllowHost),
 		APIVersion: f.APIVersion,
@@ -43,18 +36,18 @@ func (f *ConnFlags) Options(g *cli.Globals) (Options, error) {
 		Timeout:    f.Timeout,
 	}
 	if f.Retries == 0 {
-		o.Retries = -1 // Options treats 0 as the default
+		o.Retries = -1 // client.Options treats 0 as the default
 	}
 	if o.URL == "" {
-		o.URL = g.Getenv(EnvURL)
+		o.URL = g.Getenv(client.EnvURL)
 	}
 	if strings.TrimSpace(o.URL) == "" {
-		return o, cli.Usagef("no server URL").Hint("pass --url, or set %s", EnvURL)
+		return o, cli.Usagef("no server URL").Hint("pass --url, or set %s", client.EnvURL)
 	}
-	if s := strings.TrimSpace(g.Getenv(EnvConnectTimeout)); s != "" {
+	if s := strings.TrimSpace(g.Getenv(client.EnvConnectTimeout)); s != "" {
 		secs, err := strconv.Atoi(s)
 		if err != nil || secs <= 0 {
-			return o, cli.Usagef("%s=%q: want a whole number of seconds", EnvConnectTimeout, s)
+			return o, cli.Usagef("%s=%q: want a whole number of seconds", client.EnvConnectTimeout, s)
 		}
 		o.ConnectTimeout = time.Duration(secs) * time.Second
 	}
@@ -98,7 +91,7 @@ func (f *ConnFlags) Options(g *cli.Globals) (Options, error) {
 }
 
 // newClient builds the client, mapping a refused URL to exit 3.
-func (f *ConnFlags) newClient(g *cli.Globals, apiVersion string) (*Client, error) {
+func (f *ConnFlags) newClient(g *cli.Globals, apiVersion string) (*client.Client, error) {
 	o, err := f.Options(g)
 	if err != nil {
 		return nil, err
@@ -106,21 +99,21 @@ func (f *ConnFlags) newClient(g *cli.Globals, apiVersion string) (*Client, error
 	if apiVersion != "" {
 		o.APIVersion = apiVersion
 	}
-	c, err := New(o)
+	c, err := client.New(o)
 	if err != nil {
 		return nil, ExitError(err)
 	}
 	return c, nil
 }
 
-// ExitError gives an error of this package its exit code (DESIGN §6) and a
-// hint, for the commands built on the client.
+// ExitError gives an error of package client its exit code (DESIGN §6)
+// and the hints that name flags, for the commands built on the client.
 func ExitError(err error) error {
 	var (
-		denied      *DeniedError
-		untrusted   *UntrustedError
-		unreachable *UnreachableError
-		protocol    *ProtocolError
+		denied      *client.DeniedError
+		untrusted   *client.UntrustedError
+		unreachable *client.UnreachableError
+		protocol    *client.ProtocolError
 	)
 	switch {
 	case errors.As(err, &denied):
@@ -131,7 +124,7 @@ func ExitError(err error) error {
 		if errors.As(err, &pinErr) {
 			e.Hint("`ses certs chain URL` (with the same URL and flags) shows the chain and which pins match")
 		}
-		if strings.Contains(err.Error(), "not a Batch account host") {
+		if untrusted.RefusedHost != "" {
 			e.Hint("use --dev for a local ses server, or --allow-host SUFFIX")
 		}
 		return e
@@ -153,41 +146,29 @@ type TokenFlags struct {
 // read reads the token from --token (- for stdin), --token-file or the
 // Batch variable.
 func (f *TokenFlags) read(g *cli.Globals) (string, error) {
-	return g.ReadToken(f.Token, f.TokenFile, EnvToken)
+	return g.ReadToken(f.Token, f.TokenFile, client.EnvToken)
 }
 
 // LeaseFlags are what acquiring a lease takes.
 type LeaseFlags struct {
 	ConnFlags  `embed:""`
 	TokenFlags `embed:""`
-	Duration   string `help:"Lease duration, ISO 8601." default:"PT5M" placeholder:"DURATION"`
+	Duration   time.Duration `help:"Lease duration." default:"${default_lease}"`
 }
 
-// acquire checks the flags, takes the lease and returns it with the client
-// and the duration.
-func (f *LeaseFlags) acquire(g *cli.Globals) (*Client, *Lease, time.Duration, error) {
-	d, err := parseDuration(f.Duration)
-	if err != nil {
-		return nil, nil, 0, err
-	}
+// acquire takes the lease and returns it with the client.
+func (f *LeaseFlags) acquire(g *cli.Globals) (*client.Client, *client.Lease, error) {
 	token, err := f.read(g)
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, err
 	}
 	cl, err := f.newClient(g, tool.LeaseAPIVersion)
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, err
 	}
-	l, err := cl.Acquire(context.Background(), token, f.App, d)
+	l, err := cl.Acquire(context.Background(), token, f.App, f.Duration)
 	if err != nil {
-		return nil, nil, 0, ExitError(err)
+		return nil, nil, ExitError(err)
 	}
-	return cl, l, d, nil
-}
-
-func stampOr(t time.Time, none string) string {
-	if t.IsZero() {
-		return none
-	}
-	return t.UTC().Format(time.RFC3339)
+	return cl, l, nil
 }
