@@ -18,7 +18,9 @@ import (
 	"github.com/seskit/ses/client"
 	"github.com/seskit/ses/clientcmd"
 	"github.com/seskit/ses/compat"
+	"github.com/seskit/ses/namespace"
 	"github.com/seskit/ses/server"
+	"github.com/seskit/ses/server/acs"
 	"github.com/seskit/ses/token"
 	"github.com/seskit/ses/tool"
 	"github.com/seskit/ses/verify"
@@ -42,6 +44,7 @@ type CLI struct {
 	Certs      certs.Cmd                 `cmd:"" help:"Development PKI and certificates by thumbprint."`
 	Server     server.Cmd                `cmd:"" help:"Emulate the HTTPS entitlement endpoint."`
 	Client     clientcmd.Cmd             `cmd:"" help:"Ask a server for an entitlement, as a Batch task does (its flags: ses client check --help)."`
+	Namespace  namespace.Cmd             `cmd:"" help:"Manage the service namespace ses server --acs reads, and map claims as its issuer does."`
 	Links      compat.LinksCmd           `cmd:"" help:"Create sestest and sesclient links to this binary in a folder."`
 	Completion kongcompletion.Completion `cmd:"" help:"Print shell completion code: ses completion bash|zsh|fish."`
 }
@@ -79,6 +82,8 @@ var defaults = kong.Vars{
 	"default_lease":        tool.FormatDuration(clientcmd.DefaultLease),
 	"default_grace":        tool.FormatDuration(clientcmd.DefaultGrace),
 	"default_wrap_timeout": tool.FormatDuration(clientcmd.DefaultWrapTimeout),
+	"default_namespace":    acs.DefaultNamespaceURL,
+	"default_ns_lifetime":  tool.FormatDuration(acs.DefaultLifetime),
 }
 
 // versionString is the version, commit and date set at link time, else what

@@ -20,6 +20,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/seskit/ses/internal/testpki"
 	"github.com/seskit/ses/tool"
+	"github.com/seskit/ses/wrapauth/reverser"
 )
 
 func TestMain(m *testing.M) {
@@ -27,6 +28,7 @@ func TestMain(m *testing.M) {
 		"ses":       func() { os.Exit(run("ses", os.Args[1:])) },
 		"sestest":   func() { os.Exit(run("sestest", os.Args[1:])) },
 		"sesclient": func() { os.Exit(run("sesclient", os.Args[1:])) },
+		"reverser":  func() { os.Exit(reverser.Main(os.Args[1:], os.Stderr)) },
 	})
 }
 
@@ -93,6 +95,7 @@ func TestScripts(t *testing.T) {
 			"serverurl":  serverurl,
 			"https":      httpsCmd,
 			"jsonvar":    jsonvar,
+			"waitlog":    waitlog,
 		},
 	})
 }
@@ -321,4 +324,27 @@ func jsonvar(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("no string field %q in %s", args[1], body)
 	}
 	ts.Setenv(args[0], v)
+}
+
+// waitlog waits, for at most a minute, until FILE holds at least N
+// (default 1) matches of the regular expression: "waitlog server.log
+// 'namespace reloaded' 2".
+func waitlog(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 || len(args) > 3 {
+		ts.Fatalf("usage: waitlog FILE REGEXP [N]")
+	}
+	re, err := regexp.Compile(args[1])
+	ts.Check(err)
+	n := 1
+	if len(args) == 3 {
+		n, err = strconv.Atoi(args[2])
+		ts.Check(err)
+	}
+	matched := poll(func() bool {
+		data, _ := os.ReadFile(ts.MkAbs(args[0]))
+		return len(re.FindAll(data, -1)) >= n
+	})
+	if !matched {
+		ts.Fatalf("%s never held %d matches of %s", args[0], n, args[1])
+	}
 }

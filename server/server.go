@@ -5,6 +5,7 @@ package server
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"log"
 	"net"
@@ -64,7 +65,7 @@ func (c *Cmd) Run(g *cli.Globals) error {
 	var ns *acs.Namespace
 	if c.ACS != "" {
 		if ns, err = acs.Load(c.ACS); err != nil {
-			return cli.Usagef("--acs: %v", err)
+			return acsError(err)
 		}
 	}
 	leases := NewLeases()
@@ -95,8 +96,21 @@ func (c *Cmd) Run(g *cli.Globals) error {
 		},
 	}
 	if ns != nil {
-		cfg.Auth = ns
+		svc := acs.NewService(ns, acs.Options{Path: c.ACS, Endpoint: u.String() + tool.PathWRAP})
+		cfg.Auth = svc
 		cfg.Settings = append(cfg.Settings, [2]string{"WRAP issuer", u.String() + tool.PathWRAP}, [2]string{"admin audience", cfg.AdminAudience})
+		// SIGHUP, or a change to the file, puts a new namespace in force;
+		// requests in flight and leases are not touched.
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		go svc.Watch(ctx, acsWatchInterval, hup, func(err error) {
+			if err != nil {
+				g.Log.Error().Err(err).Str("acs", c.ACS).Msg("namespace not reloaded: the one in force stays")
+				return
+			}
+			g.Log.Info().Str("acs", c.ACS).Msg("namespace reloaded")
+		})
 	}
 	if c.ExitAfterRequest {
 		cfg.Entitled = stop
@@ -135,6 +149,19 @@ func (c *Cmd) Run(g *cli.Globals) error {
 	}
 	g.Log.Info().Msg("server stopped")
 	return nil
+}
+
+// acsWatchInterval is how often the --acs file is looked at for changes.
+const acsWatchInterval = 250 * time.Millisecond
+
+// acsError reports a namespace file --acs cannot load.
+func acsError(err error) error {
+	e := cli.Usagef("--acs: %v", err)
+	var short *tool.ShortKeyError
+	if errors.As(err, &short) {
+		e.Hint("`ses namespace issuer rollover NAME -f FILE` (or `policy rollover`) replaces a short key with a new one; `ses token swt --new-key` makes one")
+	}
+	return e
 }
 
 // parseListenURL checks --url: https, a host, a port, nothing else.

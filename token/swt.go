@@ -1,6 +1,7 @@
 package token
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -28,7 +29,11 @@ func (c *SWTCmd) Run(g *cli.Globals) error {
 	if c.Key == "" {
 		return cli.Usagef("no signing key").Hint("pass --key KEY; `ses token swt --new-key` makes one")
 	}
-	key, err := tool.ParseSWTKey(c.Key)
+	key, err := tool.ParseSWTSigningKey(c.Key)
+	var short *tool.ShortKeyError
+	if errors.As(err, &short) {
+		return cli.Usagef("--key: %v", err).Hint("`ses token swt --new-key` makes a key of 32 random bytes")
+	}
 	if err != nil {
 		return cli.Usagef("--key: %v", err)
 	}

@@ -246,3 +246,31 @@ func VerifySWT(raw string, want SWTExpect) (*SWT, error) {
 	}
 	return s, nil
 }
+
+// MinSWTKeySize is the shortest key an issuer or a token policy may have:
+// 256 bits, the size of the HMAC, so that guessing it is no shortcut.
+const MinSWTKeySize = 32
+
+// ShortKeyError is a key shorter than MinSWTKeySize.
+type ShortKeyError struct{ Size int }
+
+func (e *ShortKeyError) Error() string {
+	unit := "bytes"
+	if e.Size == 1 {
+		unit = "byte"
+	}
+	return fmt.Sprintf("the key is %d %s; a key must be at least %d bytes (256 bits)", e.Size, unit, MinSWTKeySize)
+}
+
+// ParseSWTSigningKey decodes a base64 key that signs tokens or
+// authenticates an issuer: at least MinSWTKeySize bytes.
+func ParseSWTSigningKey(s string) ([]byte, error) {
+	k, err := ParseSWTKey(s)
+	if err != nil {
+		return nil, err
+	}
+	if len(k) < MinSWTKeySize {
+		return nil, &ShortKeyError{Size: len(k)}
+	}
+	return k, nil
+}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,13 +22,49 @@ const (
 	adminScope = "https://localhost:4443/admin"
 )
 
-func load(t *testing.T) *Namespace {
+func load(t testing.TB) *Namespace {
 	t.Helper()
 	ns, err := Load("testdata/namespace.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	return ns
+}
+
+func mustLoad(t *testing.T, path string) *Namespace {
+	t.Helper()
+	ns, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ns
+}
+
+// testEndpoint is the WRAP endpoint the test services say they are.
+const testEndpoint = "https://localhost:4443/WRAPv0.9/"
+
+// service serves the test namespace with a settable clock.
+func service(t testing.TB) (*Service, *clock) {
+	c := &clock{t: time.Now()}
+	return NewService(load(t), Options{Path: "testdata/namespace.yaml", Endpoint: testEndpoint, Now: c.Now}), c
+}
+
+// clock is a settable time.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
 }
 
 func key(s string) []byte { k, _ := tool.ParseSWTKey(s); return k }
@@ -45,12 +82,12 @@ func post(t *testing.T, srv *httptest.Server, form url.Values) (*http.Response, 
 }
 
 func assertion(issuer, keyB64 string, claims ...tool.SWTClaim) string {
-	return tool.SignSWT(tool.SWT{Issuer: issuer, ExpiresOn: time.Now().Add(time.Minute), Claims: claims}, key(keyB64))
+	return tool.SignSWT(tool.SWT{Issuer: issuer, Audience: testEndpoint, ExpiresOn: time.Now().Add(time.Minute), Claims: claims}, key(keyB64))
 }
 
 func TestWRAP(t *testing.T) {
-	ns := load(t)
-	srv := httptest.NewTLSServer(ns)
+	svc, _ := service(t)
+	srv := httptest.NewTLSServer(svc)
 	defer srv.Close()
 
 	tests := []struct {
@@ -128,7 +165,7 @@ func TestWRAP(t *testing.T) {
 }
 
 func TestAuthorize(t *testing.T) {
-	ns := load(t)
+	ns, _ := service(t)
 	sign := func(audience string, expires time.Time, actions ...string) string {
 		return tool.SignSWT(tool.SWT{Issuer: "https://ses-acs.localhost/", Audience: audience, ExpiresOn: expires,
 			Claims: []tool.SWTClaim{{Name: "action", Values: actions}}}, key(policyKey))
@@ -187,18 +224,15 @@ func FuzzDecodeForm(f *testing.F) {
 	f.Add("wrap_name=a&wrap_password=b&wrap_scope=https%3A%2F%2Fx")
 	f.Add("a=1&a=2")
 	f.Add("%zz")
-	ns, err := Load("testdata/namespace.yaml")
-	if err != nil {
-		f.Fatal(err)
-	}
+	svc, _ := service(f)
 	f.Fuzz(func(t *testing.T, body string) {
 		form, err := decodeForm(body)
 		if err != nil {
 			return
 		}
-		_, _, status, err := ns.issue(form)
-		if (err == nil) != (status == 200) {
-			t.Fatalf("status %d with error %v", status, err)
+		a := svc.issue(form, "peer\x00fuzz")
+		if (a.err == nil) != (a.status == 200) || (a.status == 200) != (a.token != "") {
+			t.Fatalf("status %d with error %v and token %q", a.status, a.err, a.token)
 		}
 	})
 }

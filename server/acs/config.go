@@ -6,6 +6,7 @@ package acs
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -39,10 +40,11 @@ type IssuerConfig struct {
 // PolicyConfig is a token policy: how long tokens live and the key that
 // signs them.
 type PolicyConfig struct {
-	Line     int         `yaml:"-"`
-	Name     pos[string] `yaml:"name"`
-	Lifetime pos[string] `yaml:"lifetime"`
-	Key      pos[string] `yaml:"key"`
+	Line        int         `yaml:"-"`
+	Name        pos[string] `yaml:"name"`
+	Lifetime    pos[string] `yaml:"lifetime"`
+	Key         pos[string] `yaml:"key"`
+	PreviousKey pos[string] `yaml:"previousKey"`
 }
 
 // ScopeConfig is a relying party: the URL tokens apply to, its policy and
@@ -81,6 +83,13 @@ func (p *pos[T]) UnmarshalYAML(n *yaml.Node) error {
 	return n.Decode(&p.V)
 }
 
+// UnmarshalYAML refuses fields a namespace does not have, an empty one
+// included (the decoder's own check lets that one by).
+func (c *Config) UnmarshalYAML(n *yaml.Node) error {
+	type plain Config
+	return decodeStrict(n, (*plain)(c), "issuer", "issuers", "tokenPolicies", "scopes")
+}
+
 // The list items record their line so that a missing field can be placed.
 func (c *IssuerConfig) UnmarshalYAML(n *yaml.Node) error {
 	type plain IssuerConfig
@@ -91,7 +100,7 @@ func (c *IssuerConfig) UnmarshalYAML(n *yaml.Node) error {
 func (c *PolicyConfig) UnmarshalYAML(n *yaml.Node) error {
 	type plain PolicyConfig
 	c.Line = n.Line
-	return decodeStrict(n, (*plain)(c), "name", "lifetime", "key")
+	return decodeStrict(n, (*plain)(c), "name", "lifetime", "key", "previousKey")
 }
 
 func (c *ScopeConfig) UnmarshalYAML(n *yaml.Node) error {
@@ -145,77 +154,105 @@ func Parse(data []byte) (*Namespace, error) {
 		}
 		return nil, fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "yaml: "))
 	}
-	return c.compile()
+	ns, err := c.compile()
+	if err != nil {
+		return nil, err
+	}
+	ns.sum = sha256.Sum256(data)
+	return ns, nil
 }
 
 // configError places a problem at a line and a field.
-func configError(line int, field, format string, args ...any) error {
-	return fmt.Errorf("line %d: %s: %s", line, field, fmt.Sprintf(format, args...))
+func configError(line int, field string, err error) error {
+	return fmt.Errorf("line %d: %s: %w", line, field, err)
+}
+
+// configErrorf is configError with a formatted message.
+func configErrorf(line int, field, format string, args ...any) error {
+	return configError(line, field, fmt.Errorf(format, args...))
+}
+
+// keyField is one key field of an issuer or a token policy.
+type keyField struct {
+	field string
+	v     pos[string]
+	need  bool
+}
+
+// keys decodes the current and the previous key of an issuer or a policy
+// named name, the current one required.
+func keys(line int, name string, fields ...keyField) ([][]byte, error) {
+	var out [][]byte
+	for _, k := range fields {
+		if k.v.V == "" {
+			if k.need {
+				return nil, configErrorf(line, k.field, "missing for %q", name)
+			}
+			continue
+		}
+		key, err := tool.ParseSWTSigningKey(k.v.V)
+		if err != nil {
+			return nil, configError(k.v.Line, k.field, err)
+		}
+		out = append(out, key)
+	}
+	return out, nil
 }
 
 func (c *Config) compile() (*Namespace, error) {
-	ns := &Namespace{issuers: map[string]*issuer{}, now: time.Now}
+	ns := &Namespace{issuers: map[string]*issuer{}}
 	if c.Issuer.V == "" {
-		return nil, configError(1, "issuer", "the namespace's issuer URL is missing")
+		return nil, configErrorf(1, "issuer", "the namespace's issuer URL is missing")
 	}
-	if _, err := url.Parse(c.Issuer.V); err != nil {
-		return nil, configError(c.Issuer.Line, "issuer", "not a URL: %v", err)
+	if u, err := url.Parse(c.Issuer.V); err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, configErrorf(c.Issuer.Line, "issuer", "want an absolute URL, got %q", c.Issuer.V)
 	}
 	ns.issuerURL = c.Issuer.V
 	for _, ic := range c.Issuers {
 		if ic.Name.V == "" {
-			return nil, configError(ic.Line, "issuers.name", "missing")
+			return nil, configErrorf(ic.Line, "issuers.name", "missing")
 		}
 		if ns.issuers[ic.Name.V] != nil {
-			return nil, configError(ic.Name.Line, "issuers.name", "issuer %q is defined twice", ic.Name.V)
+			return nil, configErrorf(ic.Name.Line, "issuers.name", "issuer %q is defined twice", ic.Name.V)
 		}
-		is := &issuer{name: ic.Name.V}
-		for _, k := range []struct {
-			field string
-			v     pos[string]
-			need  bool
-		}{{"issuers.key", ic.Key, true}, {"issuers.previousKey", ic.PreviousKey, false}} {
-			if k.v.V == "" {
-				if k.need {
-					return nil, configError(ic.Line, k.field, "missing for issuer %q", ic.Name.V)
-				}
-				continue
-			}
-			key, err := tool.ParseSWTKey(k.v.V)
-			if err != nil {
-				return nil, configError(k.v.Line, k.field, "%v", err)
-			}
-			is.keys = append(is.keys, key)
+		ks, err := keys(ic.Line, ic.Name.V, keyField{"issuers.key", ic.Key, true}, keyField{"issuers.previousKey", ic.PreviousKey, false})
+		if err != nil {
+			return nil, err
 		}
-		ns.issuers[is.name] = is
+		ns.issuers[ic.Name.V] = &issuer{name: ic.Name.V, keys: ks}
 	}
 	policies := map[string]*policy{}
 	for _, pc := range c.TokenPolicies {
 		if pc.Name.V == "" {
-			return nil, configError(pc.Line, "tokenPolicies.name", "missing")
+			return nil, configErrorf(pc.Line, "tokenPolicies.name", "missing")
 		}
-		p := &policy{name: pc.Name.V, lifetime: time.Hour}
+		if policies[pc.Name.V] != nil {
+			return nil, configErrorf(pc.Name.Line, "tokenPolicies.name", "token policy %q is defined twice", pc.Name.V)
+		}
+		p := &policy{name: pc.Name.V, lifetime: DefaultLifetime}
 		if pc.Lifetime.V != "" {
-			d, err := parseLifetime(pc.Lifetime.V)
+			d, err := ParseLifetime(pc.Lifetime.V)
 			if err != nil {
-				return nil, configError(pc.Lifetime.Line, "tokenPolicies.lifetime", "%v", err)
+				return nil, configError(pc.Lifetime.Line, "tokenPolicies.lifetime", err)
 			}
 			p.lifetime = d
 		}
-		if pc.Key.V == "" {
-			return nil, configError(pc.Line, "tokenPolicies.key", "missing for policy %q", pc.Name.V)
-		}
-		key, err := tool.ParseSWTKey(pc.Key.V)
+		ks, err := keys(pc.Line, pc.Name.V, keyField{"tokenPolicies.key", pc.Key, true}, keyField{"tokenPolicies.previousKey", pc.PreviousKey, false})
 		if err != nil {
-			return nil, configError(pc.Key.Line, "tokenPolicies.key", "%v", err)
+			return nil, err
 		}
-		p.key = key
+		p.keys = ks
 		policies[p.name] = p
 	}
 	for _, sc := range c.Scopes {
 		u, err := url.Parse(sc.AppliesTo.V)
-		if sc.AppliesTo.V == "" || err != nil || u.Host == "" {
-			return nil, configError(sc.Line, "scopes.appliesTo", "want an absolute URL, got %q", sc.AppliesTo.V)
+		if sc.AppliesTo.V == "" || err != nil || u.Scheme == "" || u.Host == "" {
+			return nil, configErrorf(sc.Line, "scopes.appliesTo", "want an absolute URL, got %q", sc.AppliesTo.V)
+		}
+		for _, other := range ns.scopes {
+			if other.appliesTo == sc.AppliesTo.V {
+				return nil, configErrorf(sc.AppliesTo.Line, "scopes.appliesTo", "scope %q is defined twice", sc.AppliesTo.V)
+			}
 		}
 		p := policies[sc.TokenPolicy.V]
 		if p == nil {
@@ -223,37 +260,39 @@ func (c *Config) compile() (*Namespace, error) {
 			if sc.TokenPolicy.Line > 0 {
 				line = sc.TokenPolicy.Line
 			}
-			return nil, configError(line, "scopes.tokenPolicy", "no token policy named %q", sc.TokenPolicy.V)
+			return nil, configErrorf(line, "scopes.tokenPolicy", "no token policy named %q", sc.TokenPolicy.V)
 		}
 		s := &scope{appliesTo: sc.AppliesTo.V, url: u, policy: p}
 		for _, rc := range sc.Rules {
-			r := rule{
-				issuer: rc.Input.Issuer.V, inType: rc.Input.Type.V, inValue: rc.Input.Value.V,
-				outType: rc.Output.Type.V, outValue: rc.Output.Value.V, passThrough: rc.PassThrough,
+			r := Rule{
+				Line: rc.Line, Issuer: rc.Input.Issuer.V, InputType: rc.Input.Type.V, InputValue: rc.Input.Value.V,
+				OutputType: rc.Output.Type.V, OutputValue: rc.Output.Value.V, PassThrough: rc.PassThrough,
 			}
 			switch {
-			case r.issuer == "":
-				return nil, configError(rc.Line, "rules.input.issuer", "missing")
-			case ns.issuers[r.issuer] == nil:
-				return nil, configError(rc.Input.Issuer.Line, "rules.input.issuer", "no issuer named %q", r.issuer)
-			case r.inType == "":
-				return nil, configError(rc.Line, "rules.input.type", "missing")
-			case !r.passThrough && (r.outType == "" || r.outValue == ""):
-				return nil, configError(rc.Line, "rules.output", "a rule needs an output type and value, or passThrough: true")
+			case r.Issuer == "":
+				return nil, configErrorf(rc.Line, "rules.input.issuer", "missing")
+			case ns.issuers[r.Issuer] == nil:
+				return nil, configErrorf(rc.Input.Issuer.Line, "rules.input.issuer", "no issuer named %q", r.Issuer)
+			case r.InputType == "":
+				return nil, configErrorf(rc.Line, "rules.input.type", "missing")
+			case !r.PassThrough && (r.OutputType == "" || r.OutputValue == ""):
+				return nil, configErrorf(rc.Line, "rules.output", "a rule needs an output type and value, or passThrough: true")
+			case r.PassThrough && r.OutputValue != "":
+				return nil, configErrorf(rc.Output.Value.Line, "rules.output.value", "a passThrough rule copies the input's value: give no output value")
 			}
 			s.rules = append(s.rules, r)
 		}
 		ns.scopes = append(ns.scopes, s)
 	}
-	if len(ns.scopes) == 0 {
-		return nil, configError(1, "scopes", "the namespace has no scope")
-	}
 	return ns, nil
 }
 
-// parseLifetime reads a positive duration as the command line takes it:
+// DefaultLifetime is how long tokens live when a policy says nothing.
+const DefaultLifetime = time.Hour
+
+// ParseLifetime reads a positive duration as the command line takes it:
 // "1h", "20m", "1d", ISO 8601 "PT1H".
-func parseLifetime(s string) (time.Duration, error) {
+func ParseLifetime(s string) (time.Duration, error) {
 	d, err := tool.ParseDuration(s)
 	if err == nil && d <= 0 {
 		err = fmt.Errorf("duration %q is not positive", s)

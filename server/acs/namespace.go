@@ -1,27 +1,22 @@
 package acs
 
 import (
-	"crypto/subtle"
-	"errors"
 	"fmt"
-	"io"
-	"mime"
-	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/seskit/ses/tool"
 )
 
-// Namespace is a loaded service namespace: it serves the WRAP v0.9 token
-// endpoint and checks the tokens it issued.
+// Namespace is a loaded service namespace: issuers, token policies and
+// scopes with their rules. It does not change once loaded; a Service
+// replaces it whole.
 type Namespace struct {
 	issuerURL string
 	issuers   map[string]*issuer
 	scopes    []*scope
-	now       func() time.Time
+	sum       [32]byte // SHA-256 of the file it was read from
 }
 
 type issuer struct {
@@ -32,159 +27,137 @@ type issuer struct {
 type policy struct {
 	name     string
 	lifetime time.Duration
-	key      []byte
+	keys     [][]byte // current (signs), then previous
 }
 
 type scope struct {
 	appliesTo string
 	url       *url.URL
 	policy    *policy
-	rules     []rule
+	rules     []Rule
 }
 
-type rule struct {
-	issuer, inType, inValue string
-	outType, outValue       string
-	passThrough             bool
+// URL is the namespace's own URL, the Issuer of the tokens it issues.
+func (ns *Namespace) URL() string { return ns.issuerURL }
+
+// Claim is an input claim: the issuer that vouches for it, its type and
+// its value.
+type Claim struct{ Issuer, Type, Value string }
+
+func (c Claim) String() string { return c.Type + "=" + c.Value }
+
+// Grant is an output claim and how it came: the rule (numbered from 1 in
+// its scope) and the input claim it matched.
+type Grant struct {
+	Type, Value string
+	Rule        int
+	RuleLine    int
+	Input       Claim
 }
 
-// claim is an input or output claim.
-type claim struct{ issuer, typ, value string }
-
-// maxForm caps a WRAP request body.
-const maxForm = 16 << 10
-
-// ServeHTTP is the WRAP v0.9 token endpoint (POST /WRAPv0.9/).
-func (ns *Namespace) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", "POST")
-		http.Error(w, "use POST", http.StatusMethodNotAllowed)
-		return
-	}
-	form, err := readForm(w, r)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	token, expiresIn, status, err := ns.issue(form)
-	if err != nil {
-		if status == http.StatusUnauthorized {
-			w.Header().Set("WWW-Authenticate", "WRAP")
-		}
-		http.Error(w, err.Error(), status)
-		return
-	}
-	w.Header().Set("Content-Type", tool.WRAPContentType)
-	io.WriteString(w, url.Values{
-		tool.WRAPAccessToken:          {token},
-		tool.WRAPAccessTokenExpiresIn: {strconv.Itoa(expiresIn)},
-	}.Encode())
+// Miss is a rule that matched none of the input claims, and why.
+type Miss struct {
+	Rule     int
+	RuleLine int
+	Why      string
 }
 
-// readForm reads a form-encoded body, capped and strictly parsed.
-func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || mt != tool.WRAPContentType {
-			return nil, fmt.Errorf("the body must be application/x-www-form-urlencoded, not %q", ct)
-		}
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxForm))
-	if err != nil {
-		return nil, fmt.Errorf("the body could not be read (at most %d bytes)", maxForm)
-	}
-	return decodeForm(string(body))
+// Mapping is what a scope's rules make of a caller's input claims: the
+// answer of the claim mapper, and of the issuer before it signs.
+type Mapping struct {
+	// AppliesTo is the scope's URL, the Audience of the token.
+	AppliesTo string
+	// Policy names the scope's token policy; Lifetime is its tokens'.
+	Policy   string
+	Lifetime time.Duration
+	Inputs   []Claim
+	Grants   []Grant
+	Misses   []Miss
+
+	ns    *Namespace
+	scope *scope
 }
 
-// decodeForm parses a WRAP form, refusing repeated parameters.
-func decodeForm(body string) (url.Values, error) {
-	form, err := url.ParseQuery(body)
-	if err != nil {
-		return nil, fmt.Errorf("the body is not form-encoded: %v", err)
-	}
-	for k, v := range form {
-		if len(v) > 1 {
-			return nil, fmt.Errorf("parameter %s is given %d times", k, len(v))
-		}
-	}
-	return form, nil
-}
+// NoScopeError is a requested URL that no scope applies to.
+type NoScopeError struct{ URL string }
 
-// issue runs a WRAP request: it authenticates the caller by one profile,
-// applies the scope's rules and signs the token.
-func (ns *Namespace) issue(form url.Values) (token string, expiresIn, status int, err error) {
-	scopeURL := form.Get(tool.WRAPScope)
-	if scopeURL == "" {
-		return "", 0, http.StatusBadRequest, errors.New(tool.WRAPScope + " is missing")
-	}
+func (e *NoScopeError) Error() string { return fmt.Sprintf("no scope applies to %q", e.URL) }
+
+// UnknownIssuerError names an issuer the namespace does not have.
+type UnknownIssuerError struct{ Name string }
+
+func (e *UnknownIssuerError) Error() string { return fmt.Sprintf("no issuer named %q", e.Name) }
+
+// Map runs the rules of the scope that applies to scopeURL over the input
+// claims of a caller that authenticated as issuerName: an Issuer claim
+// naming it, then each value of claims (an SWT assertion's; none for the
+// password profile). The WRAP endpoint issues what Map grants.
+func (ns *Namespace) Map(scopeURL, issuerName string, claims []tool.SWTClaim) (*Mapping, error) {
 	s := ns.match(scopeURL)
 	if s == nil {
-		return "", 0, http.StatusBadRequest, fmt.Errorf("no scope applies to %q", scopeURL)
+		return nil, &NoScopeError{URL: scopeURL}
 	}
-	var inputs []claim
-	switch name, format := form.Get(tool.WRAPName), form.Get(tool.WRAPAssertionFormat); {
-	case name != "" && format != "":
-		return "", 0, http.StatusBadRequest, errors.New("give wrap_name and wrap_password, or wrap_assertion_format and wrap_assertion, not both")
-	case name != "":
-		is := ns.issuers[name]
-		if is == nil || !is.password(form.Get(tool.WRAPPassword)) {
-			return "", 0, http.StatusUnauthorized, errors.New("unknown issuer or wrong password")
-		}
-		inputs = []claim{{issuer: name, typ: "Issuer", value: name}}
-	case format == tool.WRAPFormatSWT:
-		if inputs, err = ns.assertion(form.Get(tool.WRAPAssertion)); err != nil {
-			return "", 0, http.StatusUnauthorized, err
-		}
-	case format != "":
-		return "", 0, http.StatusBadRequest, fmt.Errorf("wrap_assertion_format %q is not supported (SWT is)", format)
-	default:
-		return "", 0, http.StatusBadRequest, errors.New("no credentials: give wrap_name and wrap_password, or an SWT wrap_assertion")
+	if ns.issuers[issuerName] == nil {
+		return nil, &UnknownIssuerError{Name: issuerName}
 	}
-	outputs := s.apply(inputs)
-	if len(outputs) == 0 {
-		return "", 0, http.StatusUnauthorized, errors.New("the scope's rules grant this caller no claims")
-	}
-	now := ns.now()
-	swt := tool.SWT{Issuer: ns.issuerURL, Audience: s.appliesTo, ExpiresOn: now.Add(s.policy.lifetime).Truncate(time.Second), Claims: outputs}
-	return tool.SignSWT(swt, s.policy.key), int(s.policy.lifetime / time.Second), http.StatusOK, nil
-}
-
-func (is *issuer) password(p string) bool {
-	ok := false
-	for _, k := range is.keys {
-		// The password is the issuer's key, as base64, as ACS took it.
-		if want, err := tool.ParseSWTKey(p); err == nil && subtle.ConstantTimeCompare(want, k) == 1 {
-			ok = true
-		}
-	}
-	return ok
-}
-
-// assertion checks an SWT the caller signed with its issuer key and returns
-// its claims as input claims.
-func (ns *Namespace) assertion(raw string) ([]claim, error) {
-	if raw == "" {
-		return nil, errors.New("wrap_assertion is missing")
-	}
-	unverified, err := tool.ParseSWT(raw)
-	if err != nil {
-		return nil, fmt.Errorf("wrap_assertion: %v", err)
-	}
-	is := ns.issuers[unverified.Issuer]
-	if is == nil {
-		return nil, fmt.Errorf("wrap_assertion: unknown issuer %q", unverified.Issuer)
-	}
-	s, err := tool.VerifySWT(raw, tool.SWTExpect{Keys: is.keys, Issuer: is.name, Now: ns.now()})
-	if err != nil {
-		return nil, fmt.Errorf("wrap_assertion: %v", err)
-	}
-	inputs := []claim{{issuer: is.name, typ: "Issuer", value: is.name}}
-	for _, c := range s.Claims {
+	m := &Mapping{AppliesTo: s.appliesTo, Policy: s.policy.name, Lifetime: s.policy.lifetime, ns: ns, scope: s}
+	m.Inputs = []Claim{{Issuer: issuerName, Type: tool.SWTIssuer, Value: issuerName}}
+	for _, c := range claims {
 		for _, v := range c.Values {
-			inputs = append(inputs, claim{issuer: is.name, typ: c.Name, value: v})
+			m.Inputs = append(m.Inputs, Claim{Issuer: issuerName, Type: c.Name, Value: v})
 		}
 	}
-	return inputs, nil
+	for i, r := range s.rules {
+		matched := false
+		for _, in := range m.Inputs {
+			if !r.matches(in) {
+				continue
+			}
+			matched = true
+			g := Grant{Type: r.OutputType, Value: r.OutputValue, Rule: i + 1, RuleLine: r.Line, Input: in}
+			if r.PassThrough {
+				g.Value = in.Value
+				if g.Type == "" {
+					g.Type = in.Type
+				}
+			}
+			m.Grants = append(m.Grants, g)
+		}
+		if !matched {
+			m.Misses = append(m.Misses, Miss{Rule: i + 1, RuleLine: r.Line, Why: r.miss(m.Inputs)})
+		}
+	}
+	return m, nil
+}
+
+// Claims are the granted claims as the token carries them: by type in the
+// order first granted, each value once.
+func (m *Mapping) Claims() []tool.SWTClaim {
+	var out []tool.SWTClaim
+next:
+	for _, g := range m.Grants {
+		for i := range out {
+			if out[i].Name == g.Type {
+				for _, v := range out[i].Values {
+					if v == g.Value {
+						continue next
+					}
+				}
+				out[i].Values = append(out[i].Values, g.Value)
+				continue next
+			}
+		}
+		out = append(out, tool.SWTClaim{Name: g.Type, Values: []string{g.Value}})
+	}
+	return out
+}
+
+// Mint signs the token the WRAP endpoint returns for m at now: the granted
+// claims, the namespace as Issuer, the scope as Audience, expiring after the
+// policy's lifetime; and that lifetime in seconds.
+func (m *Mapping) Mint(now time.Time) (token string, expiresIn int) {
+	swt := tool.SWT{Issuer: m.ns.issuerURL, Audience: m.scope.appliesTo, ExpiresOn: now.Add(m.Lifetime).Truncate(time.Second), Claims: m.Claims()}
+	return tool.SignSWT(swt, m.scope.policy.keys[0]), int(m.Lifetime / time.Second)
 }
 
 // match finds the scope for a requested URL: the longest AppliesTo that is
@@ -209,51 +182,10 @@ func (ns *Namespace) match(requested string) *scope {
 	return best
 }
 
-// apply runs the rules over the input claims, collecting output claims by
-// type with their values in order, without repeats.
-func (s *scope) apply(inputs []claim) []tool.SWTClaim {
-	var out []tool.SWTClaim
-	add := func(typ, value string) {
-		for i := range out {
-			if out[i].Name == typ {
-				for _, v := range out[i].Values {
-					if v == value {
-						return
-					}
-				}
-				out[i].Values = append(out[i].Values, value)
-				return
-			}
-		}
-		out = append(out, tool.SWTClaim{Name: typ, Values: []string{value}})
-	}
-	for _, r := range s.rules {
-		for _, in := range inputs {
-			if in.issuer != r.issuer || in.typ != r.inType || (r.inValue != "" && r.inValue != "*" && r.inValue != in.value) {
-				continue
-			}
-			switch {
-			case r.passThrough && r.outType != "":
-				add(r.outType, in.value)
-			case r.passThrough:
-				add(in.typ, in.value)
-			default:
-				add(r.outType, r.outValue)
-			}
-		}
-	}
-	return out
-}
-
-// Authorize accepts a request whose Authorization header is
-// `WRAP access_token="<SWT>"`, the token issued by this namespace for the
-// scope whose AppliesTo is audience, unexpired, with an action claim
-// (tool.SWTClaimAction) holding action.
-func (ns *Namespace) Authorize(r *http.Request, audience, action string) error {
-	raw, err := wrapToken(r.Header.Get("Authorization"))
-	if err != nil {
-		return err
-	}
+// check verifies a token the namespace issued for the scope whose
+// AppliesTo is audience: signed with the scope policy's current or
+// previous key, naming the namespace, unexpired.
+func (ns *Namespace) check(raw, audience string, now time.Time) (*tool.SWT, error) {
 	var s *scope
 	for _, sc := range ns.scopes {
 		if sc.appliesTo == audience {
@@ -261,36 +193,65 @@ func (ns *Namespace) Authorize(r *http.Request, audience, action string) error {
 		}
 	}
 	if s == nil {
-		return fmt.Errorf("no scope applies to %s", audience)
+		return nil, fmt.Errorf("no scope applies to %s", audience)
 	}
-	tok, err := tool.VerifySWT(raw, tool.SWTExpect{Keys: [][]byte{s.policy.key}, Issuer: ns.issuerURL, Audience: audience, Now: ns.now()})
-	if err != nil {
-		return err
-	}
-	for _, v := range tok.Values(tool.SWTClaimAction) {
-		if v == action {
-			return nil
-		}
-	}
-	return fmt.Errorf("the token grants no %q action", action)
+	return tool.VerifySWT(raw, tool.SWTExpect{Keys: s.policy.keys, Issuer: ns.issuerURL, Audience: audience, Now: now})
 }
 
-// wrapToken reads `WRAP access_token="..."`.
-func wrapToken(h string) (string, error) {
-	scheme, rest, ok := strings.Cut(strings.TrimSpace(h), " ")
-	if !ok || !strings.EqualFold(scheme, "WRAP") {
-		return "", errors.New(`no "Authorization: WRAP access_token=..." header`)
+// Rule maps an input claim to an output claim: an input from Issuer of
+// type InputType and value InputValue (empty or "*": any value) yields
+// OutputType=OutputValue, or with PassThrough the input's own value (under
+// OutputType when given). Line is its line in the namespace file.
+type Rule struct {
+	Line                          int
+	Issuer, InputType, InputValue string
+	OutputType, OutputValue       string
+	PassThrough                   bool
+}
+
+func (r Rule) anyValue() bool { return r.InputValue == "" || r.InputValue == "*" }
+
+func (r Rule) matches(in Claim) bool {
+	return in.Issuer == r.Issuer && in.Type == r.InputType && (r.anyValue() || r.InputValue == in.Value)
+}
+
+// miss says why no input matched r.
+func (r Rule) miss(inputs []Claim) string {
+	var fromIssuer, ofType []Claim
+	for _, in := range inputs {
+		if in.Issuer == r.Issuer {
+			fromIssuer = append(fromIssuer, in)
+			if in.Type == r.InputType {
+				ofType = append(ofType, in)
+			}
+		}
 	}
-	name, value, ok := strings.Cut(strings.TrimSpace(rest), "=")
-	if !ok || strings.TrimSpace(name) != "access_token" {
-		return "", errors.New("the WRAP authorization has no access_token")
+	switch {
+	case len(fromIssuer) == 0:
+		return fmt.Sprintf("wants a claim from issuer %s; the caller is %s", r.Issuer, inputs[0].Issuer)
+	case len(ofType) == 0:
+		return fmt.Sprintf("wants a %s claim from %s; there is none", r.InputType, r.Issuer)
 	}
-	value = strings.TrimSpace(value)
-	if len(value) >= 2 && value[0] == '"' && value[len(value)-1] == '"' {
-		value = value[1 : len(value)-1]
+	var got []string
+	for _, in := range ofType {
+		got = append(got, in.String())
 	}
-	if value == "" {
-		return "", errors.New("the WRAP access_token is empty")
+	return fmt.Sprintf("wants %s=%s from %s; got %s", r.InputType, r.InputValue, r.Issuer, strings.Join(got, ", "))
+}
+
+// String says what r does: "partner role=operator -> action=Manage".
+func (r Rule) String() string {
+	in := r.InputType + "=" + r.InputValue
+	if r.anyValue() {
+		in = r.InputType + "=*"
 	}
-	return value, nil
+	out := r.OutputType + "=" + r.OutputValue
+	if r.PassThrough {
+		t := r.OutputType
+		if t == "" {
+			t = r.InputType
+		}
+		out = t + "=(the input's value)"
+	}
+	return r.Issuer + " " + in + " -> " + out
 }
