@@ -74,7 +74,15 @@ func (ca *CA) Leaf(tb testing.TB, cn, host string, notAfter time.Time) *Cert {
 // from two hours ago until notAfter, with a new ECDSA key.
 func SelfSignedLeaf(tb testing.TB, cn, host string, notAfter time.Time) *Cert {
 	tb.Helper()
-	c, err := issue(template(cn, false, host, notAfter), nil)
+	return SelfSigned(tb, template(cn, false, host, notAfter))
+}
+
+// SelfSigned makes a new ECDSA P-256 key and a self-signed certificate for
+// it from tmpl, whose serial number it sets: for a certificate no other
+// helper makes, such as one with a hostile name.
+func SelfSigned(tb testing.TB, tmpl *x509.Certificate) *Cert {
+	tb.Helper()
+	c, err := issue(tmpl, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
