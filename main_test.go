@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -170,11 +171,17 @@ func thumbprint(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv(args[0], c.Thumbprint().String())
 }
 
-// devClient trusts the script store's development root, when there is one.
+// devClient trusts the certificates in the script store's development root
+// file, when there is one: a fixture root serves as well as the PKI's.
 func devClient(ts *testscript.TestScript) *http.Client {
 	pool := x509.NewCertPool()
-	if pki := scriptPKI(ts); pki != nil {
-		pool.AddCert(pki.Root.Certificate)
+	data, err := os.ReadFile(filepath.Join(ts.Getenv("SES_HOME"), "dev", tool.DevRootFile))
+	if err == nil {
+		for block, rest := pem.Decode(data); block != nil; block, rest = pem.Decode(rest) {
+			if c, err := x509.ParseCertificate(block.Bytes); err == nil && block.Type == "CERTIFICATE" {
+				pool.AddCert(c)
+			}
+		}
 	}
 	return &http.Client{
 		Timeout:   10 * time.Second,

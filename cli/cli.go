@@ -149,8 +149,32 @@ func (g *Globals) OpenStore() (*tool.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	g.store = &tool.Store{Dir: dir, Password: g.pfxPassword}
+	g.store = &tool.Store{Dir: dir, Password: g.pfxPassword, Created: func(dev string) {
+		fmt.Fprintf(g.Stderr, "%s: created the development PKI in %s; `ses certs trust` makes this machine trust its root, %s\n",
+			g.prog(), dev, filepath.Join(dev, tool.DevRootFile))
+	}}
 	return g.store, nil
+}
+
+// prog is the name to print messages under: Prog, else ses.
+func (g *Globals) prog() string {
+	if g.Prog == "" {
+		return "ses"
+	}
+	return g.Prog
+}
+
+// checkedStore is the store a command asks for: opened, and refused with
+// hints when another user could change it.
+func (g *Globals) checkedStore() (*tool.Store, error) {
+	store, err := g.OpenStore()
+	if err != nil {
+		return nil, err
+	}
+	if err := store.Check(); err != nil {
+		return nil, StoreError(err)
+	}
+	return store, nil
 }
 
 // pfxPassword supplies the password of a PKCS#12 file: $SES_PFX_PASSWORD, or

@@ -29,7 +29,7 @@ func Execute(prog string, root any, g *Globals, args []string, options ...kong.O
 		DurationMapper,
 		kong.Exit(func(c int) { exited, code = true, c }),
 		kong.Bind(g),
-		kong.BindToProvider(g.OpenStore),
+		kong.BindToProvider(g.checkedStore),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
 	}, options...)...)
 	if err != nil {

@@ -28,6 +28,7 @@ import (
 type Cmd struct {
 	URL              string `help:"Where to listen: https://HOST:PORT (port 0 picks a free one) (default: ${default})." default:"https://localhost:4443" placeholder:"URL"`
 	Connection       string `help:"TLS certificate: a file, a thumbprint, or dev for the development TLS certificate (default: ${default})." default:"dev" placeholder:"CERT"`
+	ConnectionKey    string `help:"The --connection certificate's private key, when it is in another file than the certificate and not beside it as NAME-key.pem or NAME.key." type:"path" placeholder:"FILE"`
 	cli.KeyFlags     `embed:""`
 	Audience         string        `help:"Audience tokens must carry (default: ${default})." default:"${default_audience}" placeholder:"URL"`
 	Issuer           string        `help:"Issuer tokens must carry (default: ${default})." default:"${default_issuer}" placeholder:"URL"`
@@ -51,7 +52,8 @@ func (c *Cmd) Run(g *cli.Globals) error {
 	if err != nil {
 		return err
 	}
-	conn, err := g.LoadCert("--connection", c.Connection, tool.PurposeServerAuth, true)
+	conn, err := g.LoadCert(cli.CertFlag{Flag: "--connection", Spec: c.Connection, KeyFlag: "--connection-key", KeyFile: c.ConnectionKey,
+		Purpose: tool.PurposeServerAuth, NeedKey: true, Host: u.Hostname()})
 	if err != nil {
 		return err
 	}

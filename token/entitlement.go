@@ -21,6 +21,7 @@ type EntitlementCmd struct {
 	NotAfter  string         `help:"End of validity, as --not-before (default: --lifetime after --not-before)." xor:"end" placeholder:"TIME"`
 	Lifetime  *time.Duration `help:"Validity after --not-before, e.g. 2h, 7d, 1d12h (default: ${default_lifetime})." xor:"end" placeholder:"DURATION"`
 	Sign      string         `help:"Certificate to sign with: a file, a thumbprint, dev, or none (default: ${default})." default:"dev" placeholder:"CERT"`
+	SignKey   string         `help:"The --sign certificate's private key, when it is in another file than the certificate and not beside it as NAME-key.pem or NAME.key." type:"path" placeholder:"FILE"`
 	Encrypt   string         `help:"Certificate to encrypt to: a file, a thumbprint, dev, or none (default: ${default})." default:"dev" placeholder:"CERT"`
 	Audience  string         `help:"Audience claim (default: ${default})." default:"${default_audience}" placeholder:"URL"`
 	Issuer    string         `help:"Issuer claim (default: ${default})." default:"${default_issuer}" placeholder:"URL"`
@@ -34,11 +35,11 @@ func (c *EntitlementCmd) Run(g *cli.Globals) error {
 	if err != nil {
 		return err
 	}
-	sign, err := g.LoadCert("--sign", c.Sign, tool.PurposeSigning, true)
+	sign, err := g.LoadCert(cli.CertFlag{Flag: "--sign", Spec: c.Sign, KeyFlag: "--sign-key", KeyFile: c.SignKey, Purpose: tool.PurposeSigning, NeedKey: true})
 	if err != nil {
 		return err
 	}
-	enc, err := g.LoadCert("--encrypt", c.Encrypt, tool.PurposeEncryption, false)
+	enc, err := g.LoadCert(cli.CertFlag{Flag: "--encrypt", Spec: c.Encrypt, Purpose: tool.PurposeEncryption})
 	if err != nil {
 		return err
 	}

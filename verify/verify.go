@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -33,6 +34,10 @@ type Cmd struct {
 
 // Run explains the token and exits 1 when it is not valid.
 func (c *Cmd) Run(g *cli.Globals) error {
+	if fi, err := os.Stat(c.Token); c.Token != "-" && err == nil && fi.Mode().IsRegular() {
+		return cli.Usagef("%s is a file, not a token", c.Token).
+			Hint("read the token from it with --token-file %s (or from stdin: ses verify - < %s)", c.Token, c.Token)
+	}
 	raw, err := g.ReadToken(c.Token, c.TokenFile, client.EnvToken)
 	if err != nil {
 		return err
