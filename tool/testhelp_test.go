@@ -3,11 +3,21 @@ package tool
 import (
 	"crypto/x509"
 	"errors"
+	"fmt"
+	"os"
 	"testing"
 	"time"
 
 	"github.com/seskit/ses/internal/testpki"
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if err := sharedDev.Remove(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
+	os.Exit(code)
+}
 
 // testCredentials returns the RSA-2048 credentials the tests of the process
 // share: sign, encrypt, and another one for "wrong key" cases.
