@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -64,8 +65,13 @@ func (g *Globals) LoadCert(f CertFlag) (*tool.Credential, error) {
 	if errors.As(err, &unsafe) {
 		return nil, StoreError(fmt.Errorf("%s %s: %w", f.Flag, f.Spec, err))
 	}
+	if errors.Is(err, fs.ErrNotExist) && !strings.ContainsAny(f.Spec, `/\.`) {
+		// Neither a file nor, with its 40 hex digits, a thumbprint.
+		err = fmt.Errorf("%s is neither a file nor a thumbprint (40 hex digits)", f.Spec)
+	}
 	if err != nil {
-		return nil, Usagef("%s %s: %v", f.Flag, f.Spec, err).
+		// The error names the file or thumbprint: the flag is all it needs.
+		return nil, Usagef("%s: %v", f.Flag, err).
 			Hint("%s takes a PEM, DER or PKCS#12 file, a thumbprint from `ses certs list`, dev, or none", f.Flag)
 	}
 	if f.KeyFile != "" {
@@ -180,7 +186,7 @@ func CleanToken(raw []byte) (string, error) {
 func (g *Globals) ParseTime(flag, s string) (time.Time, error) {
 	t, err := tool.ParseTime(s, g.Now(), time.Local)
 	if err != nil {
-		return t, Usagef("%s: %v", flag, err).Hint("for example 2026-11-22T10:00:00Z, 2026-11-22T10:00, 2026-11-22, +2h or -1d")
+		return t, Usagef("%s: %v", flag, err).Hint("a time is %s", tool.TimeForms)
 	}
 	return t, nil
 }
@@ -197,17 +203,15 @@ type KeyFlags struct {
 // credential (nil with --sign none) for display.
 func (f *KeyFlags) Verifier(g *Globals, issuer, audience string) (*tool.Verifier, *tool.Credential, error) {
 	v := &tool.Verifier{Issuer: issuer, Audience: audience}
-	sign, err := g.LoadCert(CertFlag{Flag: "--sign", Spec: f.Sign, Purpose: tool.PurposeSigning})
-	if err != nil {
-		return nil, nil, err
+	sign, serr := g.LoadCert(CertFlag{Flag: "--sign", Spec: f.Sign, Purpose: tool.PurposeSigning})
+	dec, derr := g.LoadCert(CertFlag{Flag: "--encrypt", Spec: f.Encrypt, KeyFlag: "--encrypt-key", KeyFile: f.EncryptKey,
+		Purpose: tool.PurposeEncryption, NeedKey: true})
+	if err := errors.Join(serr, derr); err != nil {
+		return nil, nil, err // both problems, when both certificates have one
 	}
 	if sign != nil {
 		v.Sign = sign.Certificate
 	}
-	v.Decrypt, err = g.LoadCert(CertFlag{Flag: "--encrypt", Spec: f.Encrypt, KeyFlag: "--encrypt-key", KeyFile: f.EncryptKey,
-		Purpose: tool.PurposeEncryption, NeedKey: true})
-	if err != nil {
-		return nil, nil, err
-	}
+	v.Decrypt = dec
 	return v, sign, nil
 }
