@@ -74,12 +74,14 @@ func newServerWith(t *testing.T, h http.HandlerFunc, tweak func(*tls.Config), ch
 }
 
 // options point a client for testHost at s, trusting root and pinning pin.
+// The bound on a call is generous: two handshakes under the race detector
+// on a busy machine have taken more than five seconds.
 func (s *server) options(root *testpki.Cert, pins ...*testpki.Cert) Options {
 	o := Options{
 		URL:     "https://" + testHost,
 		Pins:    []tool.Pin{},
 		Backoff: time.Millisecond,
-		Timeout: 5 * time.Second,
+		Timeout: time.Minute,
 		Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
 			return (&net.Dialer{}).DialContext(ctx, network, s.Listener.Addr().String())
 		},
