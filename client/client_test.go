@@ -21,12 +21,16 @@ import (
 
 const testHost = "acct.westus.batch.azure.com"
 
-// pki is the shared test CA's root and intermediate and a leaf for
-// testHost under them.
+// pki is a CA's root and intermediate and a leaf for testHost under them.
 type pki struct{ root, inter, leaf *testpki.Cert }
 
-func newPKI(t *testing.T) pki {
-	ca := testpki.SharedCA(t)
+// newPKI is the shared test CA's.
+func newPKI(t *testing.T) pki { return pkiOf(t, testpki.SharedCA(t)) }
+
+// freshPKI has a CA of its own, which no other trusts.
+func freshPKI(t *testing.T) pki { return pkiOf(t, testpki.NewCA(t)) }
+
+func pkiOf(t *testing.T, ca *testpki.CA) pki {
 	return pki{ca.Root, ca.Intermediate, ca.Leaf(t, "test leaf", testHost, time.Now().Add(24*time.Hour))}
 }
 

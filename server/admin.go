@@ -31,7 +31,7 @@ func (h *Handler) admin(w http.ResponseWriter, r *http.Request, path string, out
 	}
 	out.decision = tool.DecisionApproved
 	now := h.cfg.Now()
-	id, isLease := strings.CutPrefix(path, adminLeasesPath+"/")
+	_, isLease := strings.CutPrefix(path, adminLeasesPath+"/")
 	switch {
 	case path == adminLeasesPath && r.Method == http.MethodGet:
 		leases, _ := h.cfg.Leases.Active(now, -1)
@@ -39,7 +39,7 @@ func (h *Handler) admin(w http.ResponseWriter, r *http.Request, path string, out
 	case path == adminDecisionsPath && r.Method == http.MethodGet:
 		writeJSON(w, http.StatusOK, h.decisions.recent())
 	case isLease && r.Method == http.MethodDelete:
-		lease, err := h.cfg.Leases.Release(id, now)
+		lease, err := h.cfg.Leases.Revoke(leaseIDOf(r.URL.Path, tool.PathAdminLeases), now)
 		out.app = lease.Application
 		switch {
 		case errors.Is(err, errLeaseNotFound):

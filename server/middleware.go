@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -23,7 +24,8 @@ type outcome struct {
 // a 500 JSON body and a log line; the server goes on.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	rec := &statusRecorder{ResponseWriter: w}
+	rec := recorders.Get().(*statusRecorder)
+	*rec = statusRecorder{ResponseWriter: w}
 	var out outcome
 	defer func() {
 		if p := recover(); p != nil {
@@ -38,12 +40,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.cfg.Log.Error().Interface("panic", p).Str("path", r.URL.Path).Msg("handler panicked")
 		}
 		h.logRequest(r, rec.status, &out, time.Since(start))
+		*rec = statusRecorder{}
+		recorders.Put(rec)
 		if out.entitled && h.cfg.Entitled != nil {
 			h.cfg.Entitled()
 		}
 	}()
 	h.route(rec, r, &out)
 }
+
+// recorders are the statusRecorders of requests in flight, reused.
+var recorders = sync.Pool{New: func() any { return new(statusRecorder) }}
 
 // statusRecorder remembers the status written.
 type statusRecorder struct {
@@ -78,14 +85,15 @@ func (h *Handler) logRequest(r *http.Request, status int, out *outcome, latency 
 	if status >= 500 {
 		ev = h.cfg.Log.Error()
 	}
-	remote := peer(r).String()
+	remote := peer(r)
 	if ev != nil { // nil when the level is off: skip the work
 		reasons := make([]string, len(out.reasons))
 		for i, r := range out.reasons {
 			reasons[i] = string(r)
 		}
+		var addr [64]byte
 		ev = ev.Str("method", r.Method).Str("path", r.URL.Path).Str("api_version", out.apiVersion).
-			Str("app", out.app).Str("remote", remote).Int("status", status).
+			Str("app", out.app).Bytes("remote", remote.AppendTo(addr[:0])).Int("status", status).
 			Str("decision", string(out.decision)).Strs("reasons", reasons).Dur("latency", latency)
 		if out.detail != "" {
 			ev = ev.Str("detail", out.detail)
@@ -106,7 +114,7 @@ type decision struct {
 	Path       string        `json:"path"`
 	APIVersion string        `json:"apiVersion"`
 	App        string        `json:"app"`
-	Remote     string        `json:"remote"`
+	Remote     netip.Addr    `json:"remote"`
 	Status     int           `json:"status"`
 	Decision   tool.Decision `json:"decision"`
 	Reasons    []tool.Reason `json:"reasons"`

@@ -87,7 +87,7 @@ func TestRunDrainsOnSIGTERM(t *testing.T) {
 		Now: time.Now, Log: zerolog.New(&log)}
 	pki := devPKI(t, g.Store)
 	c := &Cmd{URL: "https://127.0.0.1:0", Connection: "dev", KeyFlags: cli.KeyFlags{Sign: "dev", Encrypt: "dev"},
-		Audience: tool.DefaultAudience, Issuer: tool.DefaultIssuer, MaxLease: time.Hour}
+		Audience: tool.DefaultAudience, Issuer: tool.DefaultIssuer, MaxLease: time.Hour, MaxLeasesPerToken: DefaultMaxLeasesPerToken}
 	done := make(chan error, 1)
 	go func() { done <- c.Run(g) }()
 	url := waitFor(t, &stdout, regexp.MustCompile(`listening on (https://\S+)`))[1]
@@ -119,6 +119,7 @@ func TestRunDrainsOnSIGTERM(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		data, err := io.ReadAll(resp.Body)
+		checkAnswer(t, resp, data)
 		answered <- result{resp.StatusCode, string(data), err}
 	}()
 	select {

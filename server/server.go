@@ -26,16 +26,17 @@ import (
 
 // Cmd is `ses server`.
 type Cmd struct {
-	URL              string `help:"Where to listen: https://HOST:PORT (port 0 picks a free one) (default: ${default})." default:"https://localhost:4443" placeholder:"URL"`
-	Connection       string `help:"TLS certificate: a file, a thumbprint, or dev for the development TLS certificate (default: ${default})." default:"dev" placeholder:"CERT"`
-	ConnectionKey    string `help:"The --connection certificate's private key, when it is in another file than the certificate and not beside it as NAME-key.pem or NAME.key." type:"path" placeholder:"FILE"`
-	cli.KeyFlags     `embed:""`
-	Audience         string        `help:"Audience tokens must carry (default: ${default})." default:"${default_audience}" placeholder:"URL"`
-	Issuer           string        `help:"Issuer tokens must carry (default: ${default})." default:"${default_issuer}" placeholder:"URL"`
-	ExitAfterRequest bool          `help:"Exit 0 after the first entitlement request has been answered."`
-	MaxLease         time.Duration `help:"Longest lease duration granted." default:"${default_max_lease}"`
-	State            string        `help:"Keep leases in this database file, restored on start (default: in memory)." type:"path" placeholder:"FILE"`
-	ACS              string        `name:"acs" help:"Serve a WRAP v0.9 token issuer and the management API, configured by this namespace file (YAML or JSON)." type:"path" placeholder:"FILE"`
+	URL               string `help:"Where to listen: https://HOST:PORT (port 0 picks a free one) (default: ${default})." default:"https://localhost:4443" placeholder:"URL"`
+	Connection        string `help:"TLS certificate: a file, a thumbprint, or dev for the development TLS certificate (default: ${default})." default:"dev" placeholder:"CERT"`
+	ConnectionKey     string `help:"The --connection certificate's private key, when it is in another file than the certificate and not beside it as NAME-key.pem or NAME.key." type:"path" placeholder:"FILE"`
+	cli.KeyFlags      `embed:""`
+	Audience          string        `help:"Audience tokens must carry (default: ${default})." default:"${default_audience}" placeholder:"URL"`
+	Issuer            string        `help:"Issuer tokens must carry (default: ${default})." default:"${default_issuer}" placeholder:"URL"`
+	ExitAfterRequest  bool          `help:"Exit 0 after the first entitlement request has been answered."`
+	MaxLease          time.Duration `help:"Longest lease duration granted." default:"${default_max_lease}"`
+	MaxLeasesPerToken int           `help:"Most active leases one token may hold (0: the default, ${default})." default:"${default_max_leases_per_token}" placeholder:"N"`
+	State             string        `help:"Keep leases in this database file, restored on start (default: in memory)." type:"path" placeholder:"FILE"`
+	ACS               string        `name:"acs" help:"Serve a WRAP v0.9 token issuer and the management API, configured by this namespace file (YAML or JSON)." type:"path" placeholder:"FILE"`
 }
 
 // DefaultMaxLease is the longest lease granted unless --max-lease says.
@@ -73,6 +74,12 @@ func (c *Cmd) Run(g *cli.Globals) error {
 			return acsError(err)
 		}
 	}
+	if c.MaxLeasesPerToken < 0 {
+		return cli.Usagef("--max-leases-per-token %d: want a positive number", c.MaxLeasesPerToken)
+	}
+	if c.MaxLeasesPerToken == 0 {
+		c.MaxLeasesPerToken = DefaultMaxLeasesPerToken
+	}
 	leases := NewLeases()
 	if c.State != "" {
 		if leases, err = OpenLeases(c.State); err != nil {
@@ -91,13 +98,14 @@ func (c *Cmd) Run(g *cli.Globals) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cfg := HandlerConfig{
-		Verifier: v, MaxLease: c.MaxLease, Leases: leases, Log: g.Log,
+		Verifier: v, MaxLease: c.MaxLease, MaxLeasesPerToken: c.MaxLeasesPerToken, Leases: leases, Log: g.Log,
 		Version: g.Version, AdminAudience: u.String() + tool.PathAdmin,
 		Settings: [][2]string{
 			{"url", u.String()}, {"tls certificate", conn.Thumbprint().String()},
 			{"signing", thumbOrNone(sign)}, {"encryption", thumbOrNone(v.Decrypt)},
 			{"issuer", c.Issuer}, {"audience", c.Audience},
-			{"max lease", c.MaxLease.String()}, {"state", orMemory(c.State)},
+			{"max lease", c.MaxLease.String()}, {"max leases per token", strconv.Itoa(c.MaxLeasesPerToken)},
+			{"state", orMemory(c.State)},
 		},
 	}
 	if ns != nil {

@@ -42,21 +42,35 @@ var (
 // of the process.
 func SharedCA(tb testing.TB) *CA {
 	tb.Helper()
-	caOnce.Do(func() {
-		later := time.Now().Add(24 * time.Hour)
-		var root, inter *Cert
-		if root, caErr = issue(template("test root", true, "", later), nil); caErr != nil {
-			return
-		}
-		if inter, caErr = issue(template("test intermediate", true, "", later), root); caErr != nil {
-			return
-		}
-		sharedCA = &CA{Root: root, Intermediate: inter}
-	})
+	caOnce.Do(func() { sharedCA, caErr = newCA() })
 	if caErr != nil {
 		tb.Fatal(caErr)
 	}
 	return sharedCA
+}
+
+// NewCA makes a CA of its own, for a test that needs CAs that do not trust
+// each other.
+func NewCA(tb testing.TB) *CA {
+	tb.Helper()
+	ca, err := newCA()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return ca
+}
+
+func newCA() (*CA, error) {
+	later := time.Now().Add(24 * time.Hour)
+	root, err := issue(template("test root", true, "", later), nil)
+	if err != nil {
+		return nil, err
+	}
+	inter, err := issue(template("test intermediate", true, "", later), root)
+	if err != nil {
+		return nil, err
+	}
+	return &CA{Root: root, Intermediate: inter}, nil
 }
 
 // Leaf issues a TLS server certificate for host under the intermediate,
@@ -183,24 +197,32 @@ func (r *rsaCert) get(tb testing.TB) *Cert {
 	return r.cert
 }
 
-// CryptoFloor runs b's loop over the RSA work a new token cannot avoid: one
+// Floor returns one round of the RSA work a new token cannot avoid: one
 // RSA-OAEP decryption with enc and one RS512 verification of sign's
-// signature.
-func CryptoFloor(b *testing.B, sign, enc *rsa.PrivateKey) {
+// signature. It is safe to call from several goroutines at once.
+func Floor(tb testing.TB, sign, enc *rsa.PrivateKey) func() error {
 	wrapped, err := rsa.EncryptOAEP(sha1.New(), rand.Reader, &enc.PublicKey, make([]byte, 64), nil)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	digest := sha512.Sum512([]byte("payload"))
 	sig, err := sign.Sign(rand.Reader, digest[:], crypto.SHA512)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	for b.Loop() {
+	return func() error {
 		if _, err := rsa.DecryptOAEP(sha1.New(), nil, enc, wrapped, nil); err != nil {
-			b.Fatal(err)
+			return err
 		}
-		if err := rsa.VerifyPKCS1v15(&sign.PublicKey, crypto.SHA512, digest[:], sig); err != nil {
+		return rsa.VerifyPKCS1v15(&sign.PublicKey, crypto.SHA512, digest[:], sig)
+	}
+}
+
+// CryptoFloor runs b's loop over Floor, on one goroutine.
+func CryptoFloor(b *testing.B, sign, enc *rsa.PrivateKey) {
+	round := Floor(b, sign, enc)
+	for b.Loop() {
+		if err := round(); err != nil {
 			b.Fatal(err)
 		}
 	}

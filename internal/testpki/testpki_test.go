@@ -30,6 +30,14 @@ func TestSharedCA(t *testing.T) {
 	if _, err := SelfSignedLeaf(t, "self", "a.example", time.Now().Add(time.Hour)).Certificate.Verify(opts); err == nil {
 		t.Error("a self-signed leaf verified under the CA")
 	}
+	other := NewCA(t)
+	if other.Root.Certificate.Equal(ca.Root.Certificate) {
+		t.Fatal("NewCA returned the shared CA")
+	}
+	opts.Intermediates.AddCert(other.Intermediate.Certificate)
+	if _, err := other.Leaf(t, "leaf", "a.example", time.Now().Add(time.Hour)).Certificate.Verify(opts); err == nil {
+		t.Error("a leaf of another CA verified under the shared root")
+	}
 }
 
 func TestRSA(t *testing.T) {
