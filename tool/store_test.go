@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seskit/ses/internal/testpki"
 	"software.sslmate.com/src/go-pkcs12"
 )
 
@@ -233,52 +234,20 @@ func TestDevTemplateValidity(t *testing.T) {
 	}
 }
 
-var (
-	devOnce  sync.Once
-	devFiles map[string][]byte
-	devErr   error
-)
+// sharedDev is a development PKI made once per test binary by the store
+// code, for the tests that need one to read or damage.
+var sharedDev = testpki.Store{Make: func(dir string) error {
+	_, err := (&Store{Dir: dir}).Dev()
+	return err
+}}
 
-// devStore returns a new store holding a copy of a development PKI made
-// once per test binary.
+// devStore returns a new store holding a copy of the shared development
+// PKI.
 func devStore(t *testing.T) *Store {
 	t.Helper()
-	devOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "ses-devpki-")
-		if err != nil {
-			devErr = err
-			return
-		}
-		defer os.RemoveAll(dir)
-		if _, devErr = (&Store{Dir: dir}).Dev(); devErr != nil {
-			return
-		}
-		devFiles = map[string][]byte{}
-		ents, _ := os.ReadDir(filepath.Join(dir, "dev"))
-		for _, e := range ents {
-			data, err := os.ReadFile(filepath.Join(dir, "dev", e.Name()))
-			if err != nil {
-				devErr = err
-				return
-			}
-			devFiles[e.Name()] = data
-		}
-	})
-	if devErr != nil {
-		t.Fatal(devErr)
-	}
 	s := &Store{Dir: filepath.Join(t.TempDir(), "store")}
-	if err := os.MkdirAll(filepath.Join(s.Dir, "dev"), 0o700); err != nil {
+	if err := sharedDev.CopyTo(s.Dir); err != nil {
 		t.Fatal(err)
-	}
-	for name, data := range devFiles {
-		mode := os.FileMode(0o600)
-		if name == "root.pem" || name == "intermediate.pem" {
-			mode = 0o644
-		}
-		if err := os.WriteFile(filepath.Join(s.Dir, "dev", name), data, mode); err != nil {
-			t.Fatal(err)
-		}
 	}
 	return s
 }
@@ -428,7 +397,11 @@ func TestDevLoadErrors(t *testing.T) {
 			return os.WriteFile(filepath.Join(dev, "signing.pem"), []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"), 0o600)
 		}, "damaged", true},
 		{"no key", func(dev string) error {
-			return os.WriteFile(filepath.Join(dev, "signing.pem"), devFiles["root.pem"], 0o600)
+			root, err := os.ReadFile(filepath.Join(dev, "root.pem"))
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(dev, "signing.pem"), root, 0o600)
 		}, "has no private key", true},
 		{"unreadable", func(dev string) error {
 			// A folder where the file should be: read fails, as for a file
