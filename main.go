@@ -57,7 +57,7 @@ func main() { os.Exit(run(filepath.Base(os.Args[0]), os.Args[1:])) }
 // run runs args as the binary named name (ses, or a dialect) and returns
 // the exit code.
 func run(name string, args []string) int {
-	options := []kong.Option{defaults}
+	options := []kong.Option{cli.Vars(defaults)}
 	prog, root, g := compat.Root(name)
 	if root == nil {
 		var ok bool

@@ -87,3 +87,23 @@ func captured(t *testing.T, f func() int) (code int, stdout, stderr string) {
 	e, _ := os.ReadFile(dir + "/stderr")
 	return code, string(o), string(e)
 }
+
+// BenchmarkParser builds the parser of the whole command tree, as help and
+// completion do, with the tags' variables given to kong (the baseline) and
+// put in place by cli.Vars.
+func BenchmarkParser(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		vars kong.Option
+	}{{"kong.Vars", defaults}, {"cli.Vars", cli.Vars(defaults)}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var ses CLI
+				if _, err := kong.New(&ses, c.vars); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -18,22 +18,21 @@ import (
 // *Globals or, opened on first use, *tool.Store. No arguments at all print
 // the help, the list of commands. A root that is a Dialect has its command
 // line read as the reference's parser read it. options add to kong's
-// (kong.Vars for the tags' ${...}, for instance).
+// (Vars for the tags' ${...}, for instance).
 func Execute(prog string, root any, g *Globals, args []string, options ...kong.Option) (code int) {
 	g.Stdin, g.Stdout, g.Stderr = os.Stdin, os.Stdout, os.Stderr
 	g.Getenv, g.Now = os.Getenv, time.Now
 	g.Prog = prog
 	dialect, isDialect := root.(Dialect)
-	vars := kong.Vars{"version": g.Version}
 	if isDialect {
-		vars["default_log_level"] = dialect.DefaultLogLevel()
+		options = append(options, Vars(kong.Vars{"default_log_level": dialect.DefaultLogLevel()}))
 	}
 
 	exited := false
 	parser, err := kong.New(root, append([]kong.Option{
 		kong.Name(prog),
 		kong.Description(prog + ": Azure Batch software entitlement tokens, emulator, client and certificates."),
-		vars,
+		kong.Vars{"version": g.Version}, // what --version prints
 		DurationMapper,
 		kong.Exit(func(c int) { exited, code = true, c }),
 		kong.Bind(g),
