@@ -16,9 +16,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	_ "time/tzdata" // the scripts set TZ, whatever the machine has
@@ -39,6 +42,53 @@ func TestMain(m *testing.M) {
 	})
 }
 
+// buildSes builds the ses binary the scripts run into dir, as this test
+// binary was built (-race, -tags, CGO_ENABLED), with sestest and sesclient
+// links beside it. The scripts run the real binary rather than this one,
+// which also holds what only the tests use: the OpenAPI checker's JSON
+// Schema library compiles its meta-schemas as it starts, a third of the
+// start-up of each command under -race. When the test measures coverage,
+// it builds nothing: the scripts run this binary as ses, whose counters
+// are the ones go test reads.
+func buildSes(dir string) error {
+	if testing.CoverMode() != "" {
+		return nil
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return errors.New("the test binary has no build information")
+	}
+	exe := filepath.Join(dir, "ses")
+	if runtime.GOOS == "windows" {
+		exe += ".exe"
+	}
+	args := []string{"build", "-o", exe}
+	env := os.Environ()
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "-race", "-msan", "-asan":
+			if s.Value == "true" {
+				args = append(args, s.Key)
+			}
+		case "-tags":
+			args = append(args, "-tags="+s.Value)
+		case "CGO_ENABLED":
+			env = append(env, "CGO_ENABLED="+s.Value)
+		}
+	}
+	cmd := exec.Command("go", append(args, ".")...)
+	cmd.Env = env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go %s: %v\n%s", strings.Join(cmd.Args[1:], " "), err, out)
+	}
+	for _, name := range []string{"sestest", "sesclient"} {
+		if err := os.Link(exe, filepath.Join(dir, name+filepath.Ext(exe))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // devStore is the development PKI the scripts start with, made once by the
 // real store code and copied into each script's $SES_HOME: making an RSA
 // PKI per script would be most of the suite's time.
@@ -57,14 +107,18 @@ const freshStore = "# fresh-store"
 const patience = 5 * time.Minute
 
 // TestScripts runs the end-to-end scripts in testdata/*.txtar against the
-// real command. Each script gets its own store in $SES_HOME, holding a copy
-// of the shared development PKI unless the script starts with freshStore.
+// real command, built by buildSes. Each script gets its own store in
+// $SES_HOME, holding a copy of the shared development PKI unless the script
+// starts with freshStore.
 func TestScripts(t *testing.T) {
 	t.Cleanup(func() {
 		if err := devStore.Remove(); err != nil {
 			t.Error(err)
 		}
 	})
+	bin := t.TempDir()
+	built := sync.OnceValue(func() error { return buildSes(bin) })
+	go built() // while the first scripts make and copy the development PKI
 	deadline := time.Now().Add(patience)
 	if d, ok := t.Deadline(); ok && d.Before(deadline) {
 		deadline = d
@@ -73,6 +127,7 @@ func TestScripts(t *testing.T) {
 		Dir:      "testdata",
 		Deadline: deadline,
 		Setup: func(env *testscript.Env) error {
+			env.Setenv("PATH", bin+string(os.PathListSeparator)+env.Getenv("PATH"))
 			store := filepath.Join(env.WorkDir, "store")
 			env.Setenv("SES_HOME", store)
 			// The race detector makes each program wait a second at exit
@@ -88,10 +143,12 @@ func TestScripts(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			if first, _, _ := strings.Cut(string(script), "\n"); strings.TrimSpace(first) == freshStore {
-				return nil
+			if first, _, _ := strings.Cut(string(script), "\n"); strings.TrimSpace(first) != freshStore {
+				if err := devStore.CopyTo(store); err != nil {
+					return err
+				}
 			}
-			return devStore.CopyTo(store)
+			return built()
 		},
 		RequireExplicitExec: true,
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
