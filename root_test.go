@@ -55,12 +55,58 @@ func TestCommandRootAnswersAlike(t *testing.T) {
 		code, out, errs := captured(t, func() int {
 			var ses CLI
 			ses.Globals.Version = versionString()
-			return cli.Execute("ses", &ses, &ses.Globals, args, defaults, kong.PostBuild(cli.RegisterCompletion))
+			return cli.Execute("ses", &ses, &ses.Globals, args, cli.Vars(defaults), kong.PostBuild(cli.RegisterCompletion))
 		})
 		rcode, rout, rerrs := captured(t, func() int { return run("ses", args) })
 		if rcode != code || rout != out || rerrs != errs {
 			t.Errorf("ses %s on its own root: exit %d\n%s%s\nwant exit %d\n%s%s", strings.Join(args, " "), rcode, rout, rerrs, code, out, errs)
 		}
+	}
+}
+
+// TestVarsAsKong checks that cli.Vars puts the defaults where kong.Vars
+// would: every string kong interpolates, in every command, flag and
+// argument of the whole tree, is the same.
+func TestVarsAsKong(t *testing.T) {
+	texts := func(vars kong.Option) []string {
+		var ses CLI
+		app, err := kong.New(&ses, vars)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		kong.Visit(app.Model.Node, func(n kong.Visitable, next kong.Next) error {
+			switch n := n.(type) {
+			case *kong.Node:
+				out = append(out, n.Path(), n.Help)
+			case *kong.Value:
+				out = append(out, n.Summary(), n.Default, n.Enum, n.Help, strings.Join(n.Tag.Envs, ","))
+				if n.Flag != nil {
+					out = append(out, n.Flag.PlaceHolder)
+				}
+			}
+			return next(nil)
+		})
+		return out
+	}
+	want, got := texts(defaults), texts(cli.Vars(defaults))
+	if len(got) != len(want) {
+		t.Fatalf("%d texts with cli.Vars, %d with kong.Vars", len(got), len(want))
+	}
+	interpolated := 0
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("with cli.Vars: %q\nwith kong.Vars: %q", got[i], want[i])
+		}
+		for _, v := range defaults {
+			if strings.Contains(want[i], v) {
+				interpolated++
+				break
+			}
+		}
+	}
+	if interpolated < len(defaults) {
+		t.Errorf("only %d texts hold a default's value", interpolated)
 	}
 }
 
