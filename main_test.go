@@ -28,12 +28,14 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/seskit/ses/internal/contract"
+	"github.com/seskit/ses/internal/testmain"
 	"github.com/seskit/ses/internal/testpki"
 	"github.com/seskit/ses/tool"
 	"github.com/seskit/ses/wrapauth/reverser"
 )
 
 func TestMain(m *testing.M) {
+	testmain.Start()
 	testscript.Main(m, map[string]func(){
 		"ses":       func() { os.Exit(run("ses", os.Args[1:])) },
 		"sestest":   func() { os.Exit(run("sestest", os.Args[1:])) },
@@ -130,9 +132,6 @@ func TestScripts(t *testing.T) {
 			env.Setenv("PATH", bin+string(os.PathListSeparator)+env.Getenv("PATH"))
 			store := filepath.Join(env.WorkDir, "store")
 			env.Setenv("SES_HOME", store)
-			// The race detector makes each program wait a second at exit
-			// for late reports; the scripts run hundreds of them.
-			env.Setenv("GORACE", "atexit_sleep_ms=0 "+os.Getenv("GORACE"))
 			interop, err := filepath.Abs("testdata/interop")
 			if err != nil {
 				return err

@@ -19,6 +19,7 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/seskit/ses/cli"
+	"github.com/seskit/ses/internal/testmain"
 	"github.com/seskit/ses/tool"
 )
 
@@ -27,6 +28,7 @@ import (
 const childStore = "SES_TEST_CHILD_STORE"
 
 func TestMain(m *testing.M) {
+	testmain.Start()
 	if dir := os.Getenv(childStore); dir != "" {
 		g := &cli.Globals{Store: dir, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Now: time.Now, Log: zerolog.Nop()}
 		c := &Cmd{URL: "https://127.0.0.1:0", Connection: "dev", KeyFlags: cli.KeyFlags{Sign: "dev", Encrypt: "dev"},

@@ -8,10 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seskit/ses/internal/testmain"
 	"github.com/seskit/ses/internal/testpki"
 )
 
 func TestMain(m *testing.M) {
+	testmain.Start()
 	code := m.Run()
 	if err := sharedDev.Remove(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
