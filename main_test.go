@@ -64,7 +64,7 @@ func buildSes(dir string) error {
 	if runtime.GOOS == "windows" {
 		exe += ".exe"
 	}
-	args := []string{"build", "-o", exe}
+	args := []string{"build", "-o", exe, "-ldflags=-w"} // no DWARF: a shorter link
 	env := os.Environ()
 	for _, s := range info.Settings {
 		switch s.Key {
