@@ -7,6 +7,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -52,11 +53,11 @@ type CLI struct {
 	VersionCmd cli.VersionCmd    `cmd:"" name:"version" help:"Print the version."`
 }
 
-func main() { os.Exit(run(filepath.Base(os.Args[0]), os.Args[1:])) }
+func main() { os.Exit(run(filepath.Base(os.Args[0]), os.Args[1:], os.Stdout, os.Stderr)) }
 
-// run runs args as the binary named name (ses, or a dialect) and returns
-// the exit code.
-func run(name string, args []string) int {
+// run runs args as the binary named name (ses, or a dialect), writing to
+// stdout and stderr, and returns the exit code.
+func run(name string, args []string, stdout, stderr io.Writer) int {
 	options := []kong.Option{cli.Vars(defaults)}
 	prog, root, g := compat.Root(name)
 	if root == nil {
@@ -68,7 +69,7 @@ func run(name string, args []string) int {
 			options = append(options, kong.PostBuild(cli.RegisterCompletion))
 		}
 	}
-	g.Version = versionString()
+	g.Stdout, g.Stderr, g.Version = stdout, stderr, versionString()
 	return cli.Execute(prog, root, g, args, options...)
 }
 

@@ -37,9 +37,9 @@ import (
 func TestMain(m *testing.M) {
 	testmain.Start()
 	testscript.Main(m, map[string]func(){
-		"ses":       func() { os.Exit(run("ses", os.Args[1:])) },
-		"sestest":   func() { os.Exit(run("sestest", os.Args[1:])) },
-		"sesclient": func() { os.Exit(run("sesclient", os.Args[1:])) },
+		"ses":       func() { os.Exit(run("ses", os.Args[1:], os.Stdout, os.Stderr)) },
+		"sestest":   func() { os.Exit(run("sestest", os.Args[1:], os.Stdout, os.Stderr)) },
+		"sesclient": func() { os.Exit(run("sesclient", os.Args[1:], os.Stdout, os.Stderr)) },
 		"reverser":  func() { os.Exit(reverser.Main(os.Args[1:], os.Stderr)) },
 	})
 }
@@ -113,6 +113,7 @@ const patience = 5 * time.Minute
 // $SES_HOME, holding a copy of the shared development PKI unless the script
 // starts with freshStore.
 func TestScripts(t *testing.T) {
+	t.Parallel() // beside the other long test, TestCommandRootAnswersAlike
 	t.Cleanup(func() {
 		if err := devStore.Remove(); err != nil {
 			t.Error(err)

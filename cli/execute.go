@@ -18,10 +18,17 @@ import (
 // *Globals or, opened on first use, *tool.Store. No arguments at all print
 // the help, the list of commands. A root that is a Dialect has its command
 // line read as the reference's parser read it. options add to kong's
-// (Vars for the tags' ${...}, for instance).
+// (Vars for the tags' ${...}, for instance). Everything is written to
+// g.Stdout and g.Stderr, the process's unless the caller set them; the
+// command reads the process's standard input, environment and clock.
 func Execute(prog string, root any, g *Globals, args []string, options ...kong.Option) (code int) {
-	g.Stdin, g.Stdout, g.Stderr = os.Stdin, os.Stdout, os.Stderr
-	g.Getenv, g.Now = os.Getenv, time.Now
+	g.Stdin, g.Getenv, g.Now = os.Stdin, os.Getenv, time.Now
+	if g.Stdout == nil {
+		g.Stdout = os.Stdout
+	}
+	if g.Stderr == nil {
+		g.Stderr = os.Stderr
+	}
 	g.Prog = prog
 	dialect, isDialect := root.(Dialect)
 	if isDialect {
@@ -32,6 +39,7 @@ func Execute(prog string, root any, g *Globals, args []string, options ...kong.O
 	parser, err := kong.New(root, append([]kong.Option{
 		kong.Name(prog),
 		kong.Description(prog + ": Azure Batch software entitlement tokens, emulator, client and certificates."),
+		kong.Writers(g.Stdout, g.Stderr),
 		kong.Vars{"version": g.Version}, // what --version prints
 		DurationMapper,
 		kong.Exit(func(c int) { exited, code = true, c }),
@@ -56,7 +64,7 @@ func Execute(prog string, root any, g *Globals, args []string, options ...kong.O
 	if bare {
 		args = []string{"--help"}
 		if isDialect {
-			parser.Stdout = os.Stderr
+			parser.Stdout = g.Stderr
 		}
 	}
 	args, argErr := readArgs(parser.Model.Node, args, isDialect)
@@ -73,10 +81,10 @@ func Execute(prog string, root any, g *Globals, args []string, options ...kong.O
 		if argErr != nil {
 			err = argErr
 		}
-		PrintError(os.Stderr, prog, err)
+		PrintError(g.Stderr, prog, err)
 		if isDialect && pe != nil {
 			// The reference's parser showed the usage after a usage error.
-			parser.Stdout = os.Stderr
+			parser.Stdout = g.Stderr
 			pe.Context.PrintUsage(false)
 		}
 		return ExitUsage
@@ -93,7 +101,7 @@ func Execute(prog string, root any, g *Globals, args []string, options ...kong.O
 	}
 	closeLog, err := g.SetupLog()
 	if err != nil {
-		PrintError(os.Stderr, prog, err)
+		PrintError(g.Stderr, prog, err)
 		return CodeOf(err)
 	}
 	defer closeLog()
@@ -102,7 +110,7 @@ func Execute(prog string, root any, g *Globals, args []string, options ...kong.O
 		if isDialect {
 			err = flagNamesOf(kctx.Flags()).apply(err)
 		}
-		PrintError(os.Stderr, prog, err)
+		PrintError(g.Stderr, prog, err)
 		return code
 	}
 	return ExitOK
