@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -36,12 +37,29 @@ import (
 
 func TestMain(m *testing.M) {
 	testmain.Start()
-	testscript.Main(m, map[string]func(){
+	testscript.Main(scriptsMain{m}, map[string]func(){
 		"ses":       func() { os.Exit(run("ses", os.Args[1:], os.Stdout, os.Stderr)) },
 		"sestest":   func() { os.Exit(run("sestest", os.Args[1:], os.Stdout, os.Stderr)) },
 		"sesclient": func() { os.Exit(run("sesclient", os.Args[1:], os.Stdout, os.Stderr)) },
 		"reverser":  func() { os.Exit(reverser.Main(os.Args[1:], os.Stderr)) },
 	})
+}
+
+// scriptsMain runs the tests with one parallel test more than there are
+// CPUs, unless -test.parallel says otherwise: a script mostly waits, on
+// its commands or on a server's answers, retries and leases, and the one
+// more keeps the CPUs busy meanwhile.
+type scriptsMain struct{ m *testing.M }
+
+// Run sets -test.parallel and runs the tests.
+func (s scriptsMain) Run() int {
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set {
+		flag.Set("test.parallel", strconv.Itoa(runtime.GOMAXPROCS(0)+1))
+	}
+	return s.m.Run()
 }
 
 // buildSes builds the ses binary the scripts run into dir, as this test
