@@ -71,19 +71,21 @@ func run(name string, args []string) int {
 // defaults are the values the flags' tags show as ${default_...}, each
 // from where it is defined.
 var defaults = kong.Vars{
-	"default_audience":     tool.DefaultAudience,
-	"default_issuer":       tool.DefaultIssuer,
-	"default_api_version":  tool.DefaultAPIVersion,
-	"default_lifetime":     tool.FormatDuration(tool.DefaultLifetime),
-	"default_swt_lifetime": tool.FormatDuration(token.DefaultSWTLifetime),
-	"default_max_lease":    tool.FormatDuration(server.DefaultMaxLease),
-	"default_retries":      fmt.Sprint(client.DefaultRetries),
-	"default_timeout":      tool.FormatDuration(client.DefaultTimeout),
-	"default_lease":        tool.FormatDuration(clientcmd.DefaultLease),
-	"default_grace":        tool.FormatDuration(clientcmd.DefaultGrace),
-	"default_wrap_timeout": tool.FormatDuration(clientcmd.DefaultWrapTimeout),
-	"default_namespace":    acs.DefaultNamespaceURL,
-	"default_ns_lifetime":  tool.FormatDuration(acs.DefaultLifetime),
+	"default_audience":      tool.DefaultAudience,
+	"default_issuer":        tool.DefaultIssuer,
+	"default_api_version":   tool.DefaultAPIVersion,
+	"default_lifetime":      tool.FormatDuration(tool.DefaultLifetime),
+	"default_swt_lifetime":  tool.FormatDuration(token.DefaultSWTLifetime),
+	"default_max_lease":     tool.FormatDuration(server.DefaultMaxLease),
+	"default_usage_records": fmt.Sprint(server.DefaultUsageRecords),
+	"default_usage_keep":    fmt.Sprint(server.DefaultUsageKeep),
+	"default_retries":       fmt.Sprint(client.DefaultRetries),
+	"default_timeout":       tool.FormatDuration(client.DefaultTimeout),
+	"default_lease":         tool.FormatDuration(clientcmd.DefaultLease),
+	"default_grace":         tool.FormatDuration(clientcmd.DefaultGrace),
+	"default_wrap_timeout":  tool.FormatDuration(clientcmd.DefaultWrapTimeout),
+	"default_namespace":     acs.DefaultNamespaceURL,
+	"default_ns_lifetime":   tool.FormatDuration(acs.DefaultLifetime),
 }
 
 // versionString is the version, commit and date set at link time, else what

@@ -28,6 +28,9 @@ type HandlerConfig struct {
 	MaxLease time.Duration
 	// Leases holds the leases; nil means a new in-memory table.
 	Leases *Leases
+	// Usage is the usage record; nil means a new in-memory one. The
+	// handler makes it observe Leases.
+	Usage *Usage
 	// Log receives one line per request.
 	Log zerolog.Logger
 	// Now tells the time; nil means time.Now.
@@ -48,9 +51,8 @@ type HandlerConfig struct {
 // Handler is the emulated entitlement endpoint, its status page and its
 // management API.
 type Handler struct {
-	cfg       HandlerConfig
-	cache     *tokenCache
-	decisions *decisionLog
+	cfg   HandlerConfig
+	cache *tokenCache
 }
 
 // NewHandler returns the endpoint's handler.
@@ -61,7 +63,11 @@ func NewHandler(cfg HandlerConfig) *Handler {
 	if cfg.Leases == nil {
 		cfg.Leases = NewLeases()
 	}
-	return &Handler{cfg: cfg, cache: newTokenCache(tokenCacheSize), decisions: newDecisionLog(50)}
+	if cfg.Usage == nil {
+		cfg.Usage = NewUsage(DefaultUsageRecords, cfg.Now())
+	}
+	cfg.Leases.Observe(cfg.Usage, cfg.Now())
+	return &Handler{cfg: cfg, cache: newTokenCache(tokenCacheSize)}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -94,6 +100,8 @@ var (
 	entitlementsPath   = canonical(tool.PathEntitlements)
 	healthPath         = canonical(tool.PathHealth)
 	statusPath         = canonical(tool.PathStatus)
+	statusFeedPath     = canonical(tool.PathStatusFeed)
+	usagePath          = canonical(tool.PathUsage)
 	wrapPath           = canonical(tool.PathWRAP)
 	adminPath          = canonical(tool.PathAdmin)
 	adminLeasesPath    = canonical(tool.PathAdminLeases)
@@ -131,6 +139,10 @@ func (h *Handler) route(w http.ResponseWriter, r *http.Request, out *outcome) {
 		io.WriteString(w, "ok\n")
 	case path == statusPath && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 		h.status(w, out)
+	case path == statusFeedPath && r.Method == http.MethodGet:
+		h.feed(w, r, out)
+	case path == usagePath && r.Method == http.MethodGet:
+		h.usage(w, r, out)
 	case path == wrapPath && h.cfg.Auth != nil:
 		h.cfg.Auth.ServeHTTP(w, r)
 	case (path == adminPath || strings.HasPrefix(path, adminPath+"/")) && h.cfg.Auth != nil:
@@ -173,7 +185,7 @@ func fail(w http.ResponseWriter, out *outcome, reason tool.Reason, msg string) {
 	if !ok {
 		a = tool.Answer{Status: http.StatusForbidden, Code: tool.CodeEntitlementDenied}
 	}
-	out.decision = tool.DecisionDenied
+	out.decision, out.message = tool.DecisionDenied, msg
 	if reason == tool.ReasonInternal {
 		out.decision = tool.DecisionError
 	}
@@ -316,7 +328,7 @@ func (h *Handler) entitlement(w http.ResponseWriter, r *http.Request, out *outco
 			internalError(w, out, err)
 			return
 		}
-		out.decision = tool.DecisionApproved
+		out.decision, out.lease = tool.DecisionApproved, lease.ID
 		writeJSON(w, http.StatusOK, tool.LeaseAcquireResponse{EntitlementID: lease.ID, InitialExpiryTime: tool.FormatTime(lease.Expiry)})
 	case v.VMID:
 		// These versions' clients need a vmid: the token's, else a GUID,

@@ -2,14 +2,12 @@ package server
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/netip"
 	"time"
 	"unique"
 
 	bolt "go.etcd.io/bbolt"
-	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // leaseFile keeps leases in a bbolt database: one key per lease (its 16
@@ -26,6 +24,7 @@ var leaseBucket = []byte("leases")
 type leaseRecord struct {
 	Application string    `json:"app"`
 	Remote      string    `json:"remote"`
+	Acquired    time.Time `json:"acquired,omitzero"`
 	TokenExpiry time.Time `json:"tokenExpiry"`
 	Expiry      time.Time `json:"expiry"`
 	Released    bool      `json:"released,omitempty"`
@@ -33,12 +32,9 @@ type leaseRecord struct {
 
 // openLeaseFile opens or creates the file at path and reads its leases.
 func openLeaseFile(path string) (*leaseFile, []*lease, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	db, err := openStateDB(path, false)
 	if err != nil {
-		if errors.Is(err, bolterrors.ErrTimeout) {
-			return nil, nil, fmt.Errorf("%s is locked: another server is using it", path)
-		}
-		return nil, nil, fmt.Errorf("opening %s: %w", path, err)
+		return nil, nil, err
 	}
 	var leases []*lease
 	err = db.Update(func(tx *bolt.Tx) error {
@@ -81,6 +77,9 @@ func decodeLease(k, v []byte) (*lease, error) {
 	copy(x.id[:], k)
 	x.app, x.released = unique.Make(r.Application), r.Released
 	x.tokenExpiry, x.expiry = r.TokenExpiry.UnixNano(), r.Expiry.UnixNano()
+	if !r.Acquired.IsZero() {
+		x.acquired = r.Acquired.UnixNano()
+	}
 	return &x, nil
 }
 
@@ -94,6 +93,9 @@ func (f *leaseFile) put(x *lease) error {
 	}
 	if x.remote.IsValid() {
 		r.Remote = x.remote.String()
+	}
+	if x.acquired != 0 {
+		r.Acquired = time.Unix(0, x.acquired).UTC()
 	}
 	v, err := json.Marshal(r)
 	if err != nil {

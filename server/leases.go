@@ -12,6 +12,7 @@ import (
 	"unique"
 
 	"github.com/seskit/ses/tool"
+	bolt "go.etcd.io/bbolt"
 )
 
 // Lease is one acquired entitlement of the leasing api-version, as the
@@ -20,8 +21,37 @@ type Lease struct {
 	ID          string    `json:"id"`
 	Application string    `json:"app"`
 	Remote      string    `json:"remote"`
+	Acquired    time.Time `json:"acquired,omitzero"`
 	Expiry      time.Time `json:"expiry"`
 	Released    bool      `json:"released,omitempty"`
+}
+
+// LeaseChange is what happened to a lease.
+type LeaseChange string
+
+// The changes a LeaseObserver hears of.
+const (
+	LeaseAcquired LeaseChange = "acquired"
+	LeaseRenewed  LeaseChange = "renewed"
+	LeaseReleased LeaseChange = "released" // by its holder, or revoked
+	LeaseExpired  LeaseChange = "expired"  // its expiry came, unreleased
+	// LeaseRestored is an active lease read from the lease file when the
+	// observer starts listening: not a change, the state it starts from.
+	LeaseRestored LeaseChange = "restored"
+)
+
+// LeaseEvent is one change of a lease: the lease after it, and when it
+// happened (for an expiry, the lease's expiry).
+type LeaseEvent struct {
+	Change LeaseChange
+	Lease  Lease
+	At     time.Time
+}
+
+// LeaseObserver hears every change of the leases, in order, with the table
+// locked: it must return quickly and never call back into Leases.
+type LeaseObserver interface {
+	LeaseChanged(LeaseEvent)
 }
 
 // Outcomes of a renewal or release that are not a success.
@@ -32,7 +62,7 @@ var (
 )
 
 // leaseRetention is how long an expired or released lease is remembered,
-// so a late renewal hears 409 rather than 404.
+// from its expiry, so a late renewal hears 409 rather than 404.
 const leaseRetention = time.Hour
 
 // leaseID is the 16 random bytes behind the 32 hex digits a client sees.
@@ -58,6 +88,7 @@ type lease struct {
 	id          leaseID
 	app         unique.Handle[string]
 	remote      netip.Addr
+	acquired    int64 // 0 for a lease restored from a file that lacked it
 	tokenExpiry int64
 	expiry      int64
 	index       int // position in the expiry heap
@@ -65,17 +96,25 @@ type lease struct {
 }
 
 func (l *lease) view() Lease {
-	return Lease{ID: l.id.String(), Application: l.app.Value(), Remote: l.remote.String(),
+	v := Lease{ID: l.id.String(), Application: l.app.Value(), Remote: l.remote.String(),
 		Expiry: time.Unix(0, l.expiry).UTC(), Released: l.released}
+	if l.acquired != 0 {
+		v.Acquired = time.Unix(0, l.acquired).UTC()
+	}
+	return v
 }
 
 // Leases holds the leases in memory and, when opened on a file, in a bbolt
-// database written before a lease is acknowledged.
+// database written before a lease is acknowledged. The expiry heap holds
+// the leases not yet expired; those past their expiry wait in ended,
+// oldest first, until leaseRetention has passed.
 type Leases struct {
-	mu     sync.Mutex
-	byID   map[leaseID]*lease
-	expiry expiryHeap
-	file   *leaseFile
+	mu       sync.Mutex
+	byID     map[leaseID]*lease
+	expiry   expiryHeap
+	ended    []*lease
+	file     *leaseFile
+	observer LeaseObserver
 }
 
 // NewLeases returns an empty in-memory lease table.
@@ -103,6 +142,44 @@ func (l *Leases) Close() error {
 	return l.file.close()
 }
 
+// DB is the lease file's database, for other buckets kept beside the
+// leases; nil when the leases are in memory.
+func (l *Leases) DB() *bolt.DB {
+	if l.file == nil {
+		return nil
+	}
+	return l.file.db
+}
+
+// Observe makes o hear of every change from now on, first of each active
+// lease as LeaseRestored. Leases already past their expiry are then heard
+// of as expired.
+func (l *Leases) Observe(o LeaseObserver, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.observer = o
+	for _, x := range l.expiry {
+		if !x.released {
+			o.LeaseChanged(LeaseEvent{Change: LeaseRestored, Lease: x.view(), At: now})
+		}
+	}
+	l.sweep(now)
+}
+
+// Expire ends the leases whose expiry has come, so an observer hears of
+// them without waiting for the next request.
+func (l *Leases) Expire(now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sweep(now)
+}
+
+func (l *Leases) notify(c LeaseChange, x *lease, at time.Time) {
+	if l.observer != nil {
+		l.observer.LeaseChanged(LeaseEvent{Change: c, Lease: x.view(), At: at})
+	}
+}
+
 func (l *Leases) insert(x *lease) {
 	l.byID[x.id] = x
 	heap.Push(&l.expiry, x)
@@ -111,7 +188,7 @@ func (l *Leases) insert(x *lease) {
 // Acquire records a new lease for app, held from remote until expiry, on a
 // token valid until tokenExpiry. It returns once the lease is durable.
 func (l *Leases) Acquire(app string, remote netip.Addr, tokenExpiry, expiry, now time.Time) (Lease, error) {
-	x := &lease{app: unique.Make(app), remote: remote, tokenExpiry: tokenExpiry.UnixNano(), expiry: expiry.UnixNano()}
+	x := &lease{app: unique.Make(app), remote: remote, acquired: now.UnixNano(), tokenExpiry: tokenExpiry.UnixNano(), expiry: expiry.UnixNano()}
 	rand.Read(x.id[:])
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -120,6 +197,7 @@ func (l *Leases) Acquire(app string, remote netip.Addr, tokenExpiry, expiry, now
 		return Lease{}, err
 	}
 	l.insert(x)
+	l.notify(LeaseAcquired, x, now)
 	return x.view(), nil
 }
 
@@ -150,6 +228,7 @@ func (l *Leases) Renew(id string, d time.Duration, now time.Time) (Lease, error)
 	}
 	x.expiry = renewed.expiry
 	heap.Fix(&l.expiry, x.index)
+	l.notify(LeaseRenewed, x, now)
 	return x.view(), nil
 }
 
@@ -172,6 +251,9 @@ func (l *Leases) Release(id string, now time.Time) (Lease, error) {
 		return x.view(), err
 	}
 	x.released = true
+	if now.UnixNano() < x.expiry { // an expired lease was heard of already
+		l.notify(LeaseReleased, x, now)
+	}
 	return x.view(), nil
 }
 
@@ -217,17 +299,29 @@ func (l *Leases) Len() int {
 	return len(l.byID)
 }
 
-// sweep forgets leases whose expiry passed more than leaseRetention ago,
-// taking them from the top of the expiry heap, so its cost follows the
+// sweep moves the leases whose expiry has come from the top of the expiry
+// heap to ended (the unreleased ones heard of as expired), and forgets
+// those that expired more than leaseRetention ago; so its cost follows the
 // number of leases that ended rather than the number held. A failure to
 // delete them from the file is harmless: they are swept again on restart.
 func (l *Leases) sweep(now time.Time) {
+	for len(l.expiry) > 0 && l.expiry[0].expiry <= now.UnixNano() {
+		x := heap.Pop(&l.expiry).(*lease)
+		if !x.released {
+			l.notify(LeaseExpired, x, time.Unix(0, x.expiry))
+		}
+		l.ended = append(l.ended, x)
+	}
 	cutoff := now.Add(-leaseRetention).UnixNano()
 	var gone []leaseID
-	for len(l.expiry) > 0 && l.expiry[0].expiry < cutoff {
-		x := heap.Pop(&l.expiry).(*lease)
-		delete(l.byID, x.id)
-		gone = append(gone, x.id)
+	n := 0
+	for n < len(l.ended) && l.ended[n].expiry < cutoff {
+		delete(l.byID, l.ended[n].id)
+		gone = append(gone, l.ended[n].id)
+		n++
+	}
+	if n > 0 {
+		l.ended = append(l.ended[:0:0], l.ended[n:]...)
 	}
 	l.file.delete(gone)
 }

@@ -3,7 +3,7 @@ package server
 import (
 	"fmt"
 	"net/http"
-	"sync"
+	"strings"
 	"time"
 
 	"github.com/seskit/ses/tool"
@@ -15,7 +15,9 @@ type outcome struct {
 	app        string
 	decision   tool.Decision // "" for pages other than entitlement requests
 	reasons    []tool.Reason
-	detail     string // why it was denied, for the log only
+	detail     string // why it was denied, for the log (and, when denied, the status page)
+	message    string // the message answered with a refusal
+	lease      string // the id of the lease acquired
 	entitled   bool   // reached an entitlement handler
 }
 
@@ -68,78 +70,105 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the connection's writer.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-// logRequest writes the request's log line and, for entitlement requests,
-// keeps the decision for the status page.
+// logRequest writes the request's log line and, for the requests the
+// usage record keeps, its record, committed (with --state) before the
+// answer leaves: net/http sends a small answer only once ServeHTTP
+// returns. Lease ids appear as their fingerprint, in the path too.
 func (h *Handler) logRequest(r *http.Request, status int, out *outcome, latency time.Duration) {
 	if status == 0 {
 		status = http.StatusOK
+	}
+	remote := peer(r).String()
+	event, leaseID := h.usageEvent(r, out)
+	fingerprint := ""
+	if leaseID != "" {
+		fingerprint = leaseFingerprint(leaseID)
+	}
+	reasons := make([]string, len(out.reasons))
+	for i, r := range out.reasons {
+		reasons[i] = string(r)
 	}
 	ev := h.cfg.Log.Info()
 	if status >= 500 {
 		ev = h.cfg.Log.Error()
 	}
-	remote := peer(r).String()
 	if ev != nil { // nil when the level is off: skip the work
-		reasons := make([]string, len(out.reasons))
-		for i, r := range out.reasons {
-			reasons[i] = string(r)
-		}
-		ev = ev.Str("method", r.Method).Str("path", r.URL.Path).Str("api_version", out.apiVersion).
+		ev = ev.Str("method", r.Method).Str("path", redactPath(r.URL.Path)).Str("api_version", out.apiVersion).
 			Str("app", out.app).Str("remote", remote).Int("status", status).
 			Str("decision", string(out.decision)).Strs("reasons", reasons).Dur("latency", latency)
+		if fingerprint != "" {
+			ev = ev.Str("lease", fingerprint)
+		}
 		if out.detail != "" {
 			ev = ev.Str("detail", out.detail)
 		}
 		ev.Msg("request")
 	}
-	if out.entitled {
-		h.decisions.add(decision{Time: h.cfg.Now(), Method: r.Method, Path: r.URL.Path, APIVersion: out.apiVersion,
-			App: out.app, Remote: remote, Status: status, Decision: out.decision, Reasons: out.reasons})
-	}
-}
-
-// decision is one entitlement request, as the status page and the
-// management API show it.
-type decision struct {
-	Time       time.Time     `json:"time"`
-	Method     string        `json:"method"`
-	Path       string        `json:"path"`
-	APIVersion string        `json:"apiVersion"`
-	App        string        `json:"app"`
-	Remote     string        `json:"remote"`
-	Status     int           `json:"status"`
-	Decision   tool.Decision `json:"decision"`
-	Reasons    []tool.Reason `json:"reasons"`
-}
-
-// decisionLog keeps the last few decisions in a ring.
-type decisionLog struct {
-	mu   sync.Mutex
-	ring []decision
-	next int
-}
-
-func newDecisionLog(max int) *decisionLog { return &decisionLog{ring: make([]decision, 0, max)} }
-
-func (d *decisionLog) add(x decision) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if len(d.ring) < cap(d.ring) {
-		d.ring = append(d.ring, x)
+	if event == "" {
 		return
 	}
-	d.ring[d.next] = x
-	d.next = (d.next + 1) % cap(d.ring)
+	h.cfg.Usage.add(UsageRecord{Time: h.cfg.Now(), Event: event, App: out.app, Peer: remote, APIVersion: out.apiVersion,
+		Status: status, Outcome: out.decision, Reason: strings.Join(reasons, " "), Explanation: out.explanation(),
+		Lease: fingerprint})
+	if err := h.cfg.Usage.Flush(); err != nil {
+		h.cfg.Log.Error().Err(err).Msg("usage record not written")
+	}
 }
 
-// recent returns the decisions, newest first.
-func (d *decisionLog) recent() []decision {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	out := make([]decision, 0, len(d.ring))
-	for i := range len(d.ring) {
-		// The newest is just before next (or last, while the ring fills).
-		out = append(out, d.ring[(d.next-1-i+2*len(d.ring))%len(d.ring)])
+// explanation is what the status page and the usage record say of a
+// refusal: the verifier's explanation (the log's detail), else the
+// answer's message. A failure of the server says only that it failed: its
+// cause is for the log.
+func (o *outcome) explanation() string {
+	switch {
+	case o.decision == tool.DecisionDenied && o.detail != "":
+		return o.detail
+	case o.decision != tool.DecisionApproved:
+		return o.message
 	}
-	return out
+	return ""
+}
+
+// usageEvent names the decision a request is for the usage record ("" for
+// those it does not keep) and the lease it names, as the client wrote it.
+func (h *Handler) usageEvent(r *http.Request, out *outcome) (UsageEvent, string) {
+	path := canonical(r.URL.Path)
+	switch {
+	case out.entitled && path == entitlementsPath:
+		if v, ok := tool.LookupAPIVersion(out.apiVersion); ok && v.Lease {
+			return UsageAcquire, out.lease
+		}
+		return UsageEntitlement, ""
+	case out.entitled && r.Method == http.MethodDelete:
+		id, _ := leaseIDInPath(r.URL.Path, tool.PathEntitlements)
+		return UsageRelease, id
+	case out.entitled:
+		id, _ := leaseIDInPath(r.URL.Path, tool.PathEntitlements)
+		return UsageRenew, id
+	case h.cfg.Auth != nil && r.Method == http.MethodDelete && strings.HasPrefix(path, adminLeasesPath+"/"):
+		id, _ := leaseIDInPath(r.URL.Path, tool.PathAdminLeases)
+		return UsageRevoke, id
+	}
+	return "", ""
+}
+
+// leaseIDInPath is what follows prefix (in any case) and a "/" in path,
+// without final "/"s: the lease id of a renewal, release or revocation.
+func leaseIDInPath(path, prefix string) (string, bool) {
+	if len(path) <= len(prefix)+1 || !strings.EqualFold(path[:len(prefix)], prefix) || path[len(prefix)] != '/' {
+		return "", false
+	}
+	id := strings.TrimRight(path[len(prefix)+1:], "/")
+	return id, id != ""
+}
+
+// redactPath shows a path that names a lease with the lease's fingerprint
+// in braces in place of its id: /softwareEntitlements/{1a2b3c4d}.
+func redactPath(path string) string {
+	for _, prefix := range []string{tool.PathEntitlements, tool.PathAdminLeases} {
+		if id, ok := leaseIDInPath(path, prefix); ok {
+			return path[:len(prefix)+1] + "{" + leaseFingerprint(id) + "}"
+		}
+	}
+	return path
 }
