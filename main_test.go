@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -52,6 +53,8 @@ func TestScripts(t *testing.T) {
 			"serverurl": serverurl,
 			"https":     httpsCmd,
 			"jsonvar":   jsonvar,
+			"jsonout":   jsonout,
+			"proxy":     proxy,
 			"waitlog":   waitlog,
 		},
 	})
@@ -242,6 +245,92 @@ func jsonvar(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("no string field %q in %s", args[1], body)
 	}
 	ts.Setenv(args[0], v)
+}
+
+// jsonout parses the last command's stdout as exactly one JSON object and
+// checks its fields: KEY=VALUE that the field is VALUE (a string, or a
+// number or boolean as JSON writes it), KEY~REGEXP that it matches, and
+// VAR:=KEY sets VAR to it.
+//
+//	jsonout outcome=denied exit=1 error~'^denied' ID:=id
+func jsonout(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("usage: jsonout [KEY=VALUE | KEY~REGEXP | VAR:=KEY]...")
+	}
+	dec := json.NewDecoder(strings.NewReader(ts.ReadFile("stdout")))
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		ts.Fatalf("stdout is not a JSON object: %v", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		ts.Fatalf("stdout holds more than one JSON value")
+	}
+	field := func(key string) string {
+		v, ok := m[key]
+		if !ok {
+			ts.Fatalf("no field %q in %v", key, m)
+		}
+		if s, ok := v.(string); ok {
+			return s
+		}
+		b, _ := json.Marshal(v)
+		return string(b)
+	}
+	for _, a := range args {
+		if v, k, ok := strings.Cut(a, ":="); ok {
+			ts.Setenv(v, field(k))
+		} else if k, want, ok := strings.Cut(a, "="); ok {
+			if got := field(k); got != want {
+				ts.Fatalf("%s is %q, want %q", k, got, want)
+			}
+		} else if k, re, ok := strings.Cut(a, "~"); ok {
+			if got := field(k); !regexp.MustCompile(re).MatchString(got) {
+				ts.Fatalf("%s is %q, which does not match %s", k, got, re)
+			}
+		} else {
+			ts.Fatalf("jsonout: bad argument %q", a)
+		}
+	}
+}
+
+// proxy starts an HTTP CONNECT proxy for the rest of the script that
+// tunnels every CONNECT, whatever host it names, to the host and port of
+// URL, and sets VAR to its URL: with HTTPS_PROXY=$VAR a client reaches a
+// server on this machine under any name, a Batch host's included.
+//
+//	proxy PROXY $URL
+func proxy(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: proxy VAR URL")
+	}
+	u, err := url.Parse(args[1])
+	ts.Check(err)
+	target := u.Host
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodConnect {
+			http.Error(w, "CONNECT only", http.StatusMethodNotAllowed)
+			return
+		}
+		up, err := net.DialTimeout("tcp", target, 10*time.Second)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		conn, buf, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			up.Close()
+			return
+		}
+		conn.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n"))
+		go func() { io.Copy(up, buf); up.Close() }()
+		io.Copy(conn, up)
+		conn.Close()
+	})}
+	go srv.Serve(l)
+	ts.Defer(func() { srv.Close() })
+	ts.Setenv(args[0], "http://"+l.Addr().String())
 }
 
 // waitlog waits, for at most a minute, until FILE holds at least N

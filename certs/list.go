@@ -48,7 +48,7 @@ func (l Listing) Write(g *cli.Globals, store *tool.Store) error {
 	fmt.Fprintln(tw, header)
 	for _, e := range entries {
 		if e.Err != nil {
-			fmt.Fprintf(g.Stderr, "ses: warning: %v\n", e.Err)
+			fmt.Fprintf(g.Stderr, "ses: warning: %s\n", tool.Printable(e.Err.Error()))
 			continue
 		}
 		if !Shown(l.Show, e.Credential, now) {
@@ -59,14 +59,16 @@ func (l Listing) Write(g *cli.Globals, store *tool.Store) error {
 		if e.Key != nil {
 			key = "yes"
 		}
-		row := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s", e.Thumbprint(), cert.Subject.CommonName,
-			strings.Join(tool.Usages(cert), ","), cert.NotAfter.UTC().Format("2006-01-02"), key, e.File)
+		// Subjects and file names are outside data: escaped.
+		p := tool.Printable
+		row := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s", e.Thumbprint(), p(cert.Subject.CommonName),
+			strings.Join(tool.Usages(cert), ","), cert.NotAfter.UTC().Format("2006-01-02"), key, p(e.File))
 		for _, col := range l.Extra {
 			switch strings.ToLower(col) {
 			case "subjectname":
-				row += "\t" + cert.Subject.String()
+				row += "\t" + p(cert.Subject.String())
 			case "friendlyname":
-				row += "\t" + strings.TrimSuffix(filepath.Base(e.File), filepath.Ext(e.File))
+				row += "\t" + p(strings.TrimSuffix(filepath.Base(e.File), filepath.Ext(e.File)))
 			}
 		}
 		fmt.Fprintln(tw, row)

@@ -42,7 +42,8 @@ func (c *ShowCmd) Run(g *cli.Globals, store *tool.Store) error {
 func describe(g *cli.Globals, cred *tool.Credential, cas []*x509.Certificate) error {
 	cert := cred.Certificate
 	tw := tabwriter.NewWriter(g.Stdout, 0, 4, 2, ' ', 0)
-	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
+	// The values come from the certificate, outside data.
+	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, tool.Printable(v)) }
 	row("subject", cert.Subject.String())
 	row("issuer", cert.Issuer.String())
 	var sans []string

@@ -80,17 +80,20 @@ func CodeOf(err error) int {
 	return ExitUsage
 }
 
-// PrintError writes err to w as "ses: error: ..." followed by its hints.
+// PrintError writes err to w as "ses: error: ..." followed by its hints,
+// each one line: what a terminal would act on (outside data such as a
+// server's certificate names or a token's claims may be in the message) is
+// escaped with tool.Printable.
 func PrintError(w io.Writer, prog string, err error) {
 	var silent *Error
 	if errors.As(err, &silent) && silent.Silent {
 		return
 	}
-	fmt.Fprintf(w, "%s: error: %s\n", prog, err)
+	fmt.Fprintf(w, "%s: error: %s\n", prog, tool.Printable(err.Error()))
 	var ce *Error
 	if errors.As(err, &ce) {
 		for _, h := range ce.Hints {
-			fmt.Fprintf(w, "%s: hint: %s\n", prog, h)
+			fmt.Fprintf(w, "%s: hint: %s\n", prog, tool.Printable(h))
 		}
 	}
 }
@@ -115,6 +118,9 @@ type Globals struct {
 	Now    func() time.Time    `kong:"-"`
 	// Version is the binary's version line, as --version prints it.
 	Version string `kong:"-"`
+	// Prog is the name errors and warnings are printed under: ses, or a
+	// dialect's name.
+	Prog string `kong:"-"`
 
 	store *tool.Store
 }

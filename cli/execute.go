@@ -18,6 +18,7 @@ import (
 func Execute(prog string, root any, g *Globals, args []string, options ...kong.Option) (code int) {
 	g.Stdin, g.Stdout, g.Stderr = os.Stdin, os.Stdout, os.Stderr
 	g.Getenv, g.Now = os.Getenv, time.Now
+	g.Prog = prog
 
 	exited := false
 	parser, err := kong.New(root, append([]kong.Option{

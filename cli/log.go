@@ -2,10 +2,12 @@ package cli
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 
 	"github.com/rs/zerolog"
+	"github.com/seskit/ses/tool"
 )
 
 // SetupLog builds g.Log from the logging flags. The returned function closes
@@ -46,11 +48,32 @@ func (g *Globals) SetupLog() (func(), error) {
 	return closer, nil
 }
 
+// writer writes log events to w in the chosen format. What a terminal would
+// act on never reaches it: in the console format the message and every
+// value are escaped with tool.Printable (string values are quoted besides,
+// as zerolog quotes them), in JSON with tool.PrintableJSON.
 func (g *Globals) writer(w io.Writer) io.Writer {
 	if g.LogFormat == "json" {
-		return w
+		return printableJSON{w}
 	}
-	return zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05.000", NoColor: true}
+	text := func(i any) string {
+		if i == nil {
+			return ""
+		}
+		return tool.Printable(fmt.Sprintf("%s", i))
+	}
+	return zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05.000", NoColor: true,
+		FormatMessage: text, FormatFieldValue: text, FormatErrFieldValue: text}
+}
+
+// printableJSON passes on JSON log events with tool.PrintableJSON applied.
+type printableJSON struct{ w io.Writer }
+
+func (p printableJSON) Write(b []byte) (int, error) {
+	if _, err := p.w.Write(tool.PrintableJSON(b)); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }
 
 // levelFilter passes on only events at or above min, so the console and the

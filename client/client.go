@@ -12,8 +12,11 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/seskit/ses/tool"
@@ -54,8 +57,16 @@ type Options struct {
 	Pins []tool.Pin
 	// ExtraPins are added to the pins.
 	ExtraPins []tool.Pin
+	// PinnedHosts also accepts a host outside the Batch hosts and
+	// AllowHosts, on one condition: a certificate of its verified chain
+	// matches one of ExtraPins (see pinsFor).
+	PinnedHosts bool
 	// ExtraRoots are trusted besides the system roots.
 	ExtraRoots []*x509.Certificate
+	// HostRoots are trusted only for the hosts each names, never for a
+	// Batch account host: the development root, trusted for the
+	// development hosts.
+	HostRoots []HostRoot
 	// APIVersion defaults to tool.DefaultAPIVersion.
 	APIVersion string
 	// Retries is how many times a retryable failure is tried again
@@ -72,6 +83,59 @@ type Options struct {
 	Now func() time.Time
 	// Dial replaces the dialer, for tests.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+
+	// OnAttempt, when set, is told of each attempt before it is made.
+	OnAttempt func(Attempt)
+	// OnHandshake, when set, is told of each certificate chain a server
+	// presents and whether it was trusted.
+	OnHandshake func(Handshake)
+	// OnRetry, when set, is told of each retry before its wait. The
+	// package never prints: a program that wants to say what the client
+	// is doing says it here.
+	OnRetry func(Retry)
+}
+
+// The callbacks of Options may be called from several goroutines at once
+// when one Client is used from several.
+
+// HostRoot is a root certificate trusted for some hosts only.
+type HostRoot struct {
+	Root *x509.Certificate
+	// Hosts are the DNS names and IP addresses Root is trusted for, each
+	// exactly (no suffixes); a Batch account host never, even when named.
+	Hosts []string
+}
+
+// Attempt is one try of a call, for Options.OnAttempt.
+type Attempt struct {
+	// Number counts the attempts of the call from 1.
+	Number int
+	Method string
+	URL    string
+}
+
+// Handshake is a certificate chain a server presented, for
+// Options.OnHandshake.
+type Handshake struct {
+	Host string
+	// Chain is the chain as the server sent it, leaf first.
+	Chain []*x509.Certificate
+	// Pin is the pin that matched when the chain was trusted.
+	Pin *tool.Pin
+	// Err is why the chain was not trusted; nil when it was.
+	Err error
+}
+
+// Retry is a failed attempt that will be tried again, for Options.OnRetry.
+type Retry struct {
+	// Attempt is the number of the attempt that failed, from 1, of at
+	// most Retries+1.
+	Attempt int
+	Retries int
+	// Err is why it failed.
+	Err error
+	// Wait is how long the client waits before the next attempt.
+	Wait time.Duration
 }
 
 // Client asks one endpoint for entitlements.
@@ -110,18 +174,37 @@ func New(o Options) (*Client, error) {
 	if !ok {
 		return nil, fmt.Errorf("api-version %q is not one of the published versions", o.APIVersion)
 	}
+	if err := tool.CheckHostPatterns(o.AllowHosts); err != nil {
+		return nil, err
+	}
 	base, err := ParseURL(o.URL)
 	if err != nil {
 		return nil, err
 	}
-	host := base.Hostname()
-	if !tool.AllowedHost(host, o.AllowHosts) {
-		suffixes := make([]string, len(tool.BatchHosts))
-		for i, h := range tool.BatchHosts {
-			suffixes[i] = "*" + h.Suffix
+	host, err := tool.CheckHost(base.Hostname(), o.AllowHosts)
+	if err != nil {
+		var he *tool.HostError
+		notListed := errors.As(err, &he) && he.NotListed
+		pinned, ok := pinnedHost(base.Hostname(), o)
+		if notListed && ok {
+			host, err = pinned, nil
 		}
-		return nil, &UntrustedError{RefusedHost: host,
-			Reason: fmt.Sprintf("host %s is not a Batch account host (%s) nor an allowed host", host, strings.Join(suffixes, ", "))}
+	}
+	if err != nil {
+		u := &UntrustedError{Err: err}
+		var he *tool.HostError
+		if errors.As(err, &he) && he.NotListed {
+			u.RefusedHost = base.Hostname()
+		}
+		return nil, u
+	}
+	// Requests go to the host as the rules read it.
+	if port := base.Port(); port != "" {
+		base.Host = net.JoinHostPort(host, port)
+	} else if strings.Contains(host, ":") {
+		base.Host = "[" + host + "]"
+	} else {
+		base.Host = host
 	}
 	hc, err := newHTTPClient(host, o)
 	if err != nil {
@@ -181,10 +264,11 @@ func ParseURL(s string) (*url.URL, error) {
 	return u, nil
 }
 
-// TLSConfig is the TLS configuration every ses client uses: TLS 1.2 or
-// later, the system roots and o.ExtraRoots, host name verification, and
-// then, inside the handshake and so before any request byte is sent, the
-// pin check.
+// TLSConfig is the TLS configuration every ses client uses for host:
+// TLS 1.2 or later, the system roots, o.ExtraRoots and the o.HostRoots
+// that name host, host name verification, and then, inside the handshake
+// and so before any request byte is sent, the pin check. o.OnHandshake
+// hears of every chain the server presents.
 func TLSConfig(host string, o Options) (*tls.Config, error) {
 	roots, err := x509.SystemCertPool()
 	if err != nil || roots == nil {
@@ -193,11 +277,10 @@ func TLSConfig(host string, o Options) (*tls.Config, error) {
 	for _, c := range o.ExtraRoots {
 		roots.AddCert(c)
 	}
-	pins := o.Pins
-	if pins == nil {
-		pins = tool.BuiltinPins()
+	for _, r := range hostRoots(host, o.HostRoots) {
+		roots.AddCert(r)
 	}
-	pins = append(append([]tool.Pin{}, pins...), o.ExtraPins...)
+	pins := pinsFor(host, o)
 	now := o.Now
 	if now == nil {
 		now = time.Now
@@ -207,10 +290,32 @@ func TLSConfig(host string, o Options) (*tls.Config, error) {
 		RootCAs:    roots,
 		ServerName: host,
 		VerifyConnection: func(cs tls.ConnectionState) error {
-			_, err := tool.CheckPins(cs.VerifiedChains, host, pins, now())
+			pin, err := tool.CheckPins(cs.VerifiedChains, host, pins, now())
+			if o.OnHandshake != nil {
+				o.OnHandshake(Handshake{Host: host, Chain: cs.PeerCertificates, Pin: pin, Err: err})
+			}
 			return err
 		},
 	}, nil
+}
+
+// hostRoots are the roots of rs trusted for host: those that name it,
+// unless it is a Batch account host.
+func hostRoots(host string, rs []HostRoot) []*x509.Certificate {
+	h, err := tool.CanonicalHost(host)
+	if err != nil || tool.IsBatchHost(h) {
+		return nil
+	}
+	var out []*x509.Certificate
+	for _, r := range rs {
+		for _, name := range r.Hosts {
+			if n, err := tool.CanonicalHost(name); err == nil && n == h {
+				out = append(out, r.Root)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // endpoint joins the base path and the request path without a double slash.
@@ -255,8 +360,21 @@ func (c *Client) Acquire(ctx context.Context, token, app string, d time.Duration
 // leasePath is the path of lease id.
 func leasePath(id string) string { return tool.PathEntitlements + "/" + url.PathEscape(id) }
 
-// Renew extends lease id by d and returns its new expiry.
+// checkLeaseID refuses an id that is not a lease id, which would change
+// the request's path.
+func checkLeaseID(id string) error {
+	if !tool.IsLeaseID(id) {
+		return fmt.Errorf("lease id %q: %w", id, ErrLeaseID)
+	}
+	return nil
+}
+
+// Renew extends lease id by d and returns its new expiry. An id that is
+// not a lease id is an error wrapping ErrLeaseID, and nothing is sent.
 func (c *Client) Renew(ctx context.Context, id string, d time.Duration) (time.Time, error) {
+	if err := checkLeaseID(id); err != nil {
+		return time.Time{}, err
+	}
 	status, body, err := c.leaseCall(ctx, http.MethodPost, leasePath(id), tool.EntitlementRequest{Duration: tool.FormatISODuration(d)})
 	if err != nil {
 		return time.Time{}, err
@@ -267,8 +385,12 @@ func (c *Client) Renew(ctx context.Context, id string, d time.Duration) (time.Ti
 	return decodeRenewed(body)
 }
 
-// Release ends lease id; releasing it twice is not an error.
+// Release ends lease id; releasing it twice is not an error. An id that
+// is not a lease id is an error wrapping ErrLeaseID, and nothing is sent.
 func (c *Client) Release(ctx context.Context, id string) error {
+	if err := checkLeaseID(id); err != nil {
+		return err
+	}
 	status, body, err := c.leaseCall(ctx, http.MethodDelete, leasePath(id), nil)
 	if err != nil {
 		return err
@@ -296,38 +418,47 @@ func (c *Client) do(ctx context.Context, method, path string, body any) (int, []
 	if body != nil {
 		payload, _ = json.Marshal(body)
 	}
-	var last error
-	for attempt := 0; ; attempt++ {
-		status, data, err := c.once(ctx, method, path, payload)
+	for attempt := 1; ; attempt++ {
+		status, data, err := c.once(ctx, attempt, method, path, payload)
 		switch {
 		case err == nil && status != http.StatusTooManyRequests && status < 500:
 			return status, data, nil
 		case err != nil && !retryable(err):
 			return 0, nil, err
 		case err == nil:
-			last = fmt.Errorf("status %d", status)
-		default:
-			last = err
+			err = fmt.Errorf("status %d %s", status, http.StatusText(status))
 		}
-		if attempt >= c.opts.Retries {
-			return 0, nil, &UnreachableError{Attempts: attempt + 1, Err: last}
+		if attempt > c.opts.Retries {
+			return 0, nil, &UnreachableError{Attempts: attempt, Err: err}
 		}
-		delay := c.opts.Backoff << attempt
+		delay := c.opts.Backoff << (attempt - 1)
 		delay = delay/2 + rand.N(delay/2+1) // jitter: between half and all of it
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < delay {
+			// No time left for another attempt: say so now.
+			return 0, nil, &UnreachableError{Attempts: attempt, Err: err}
+		}
+		if c.opts.OnRetry != nil {
+			c.opts.OnRetry(Retry{Attempt: attempt, Retries: c.opts.Retries, Err: err, Wait: delay})
+		}
 		select {
 		case <-ctx.Done():
-			return 0, nil, &UnreachableError{Attempts: attempt + 1, Err: last}
+			return 0, nil, &UnreachableError{Attempts: attempt, Err: err}
 		case <-time.After(delay):
 		}
 	}
 }
 
-func (c *Client) once(ctx context.Context, method, path string, payload []byte) (int, []byte, error) {
+func (c *Client) once(ctx context.Context, attempt int, method, path string, payload []byte) (int, []byte, error) {
 	var body io.Reader
 	if payload != nil {
 		body = bytes.NewReader(payload)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.endpoint(path), body)
+	target := c.endpoint(path)
+	if c.opts.OnAttempt != nil {
+		c.opts.OnAttempt(Attempt{Number: attempt, Method: method, URL: target})
+	}
+	var hs handshakeResult
+	req, err := http.NewRequestWithContext(hs.trace(ctx), method, target, body)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -337,7 +468,7 @@ func (c *Client) once(ctx context.Context, method, path string, payload []byte) 
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return 0, nil, classify(err)
+		return 0, nil, hs.classify(err, c.host, c.opts.OnHandshake)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
@@ -350,15 +481,59 @@ func (c *Client) once(ctx context.Context, method, path string, payload []byte) 
 	return resp.StatusCode, data, nil
 }
 
-// classify turns TLS and pin failures into *UntrustedError; everything else
-// is left to be retried.
-func classify(err error) error {
+// handshakeResult keeps the error of the TLS handshake a request made, as
+// net/http's trace reports it.
+type handshakeResult struct {
+	mu  sync.Mutex
+	err error
+}
+
+// trace returns ctx with a trace that records the handshake's error.
+func (h *handshakeResult) trace(ctx context.Context) context.Context {
+	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		TLSHandshakeDone: func(_ tls.ConnectionState, err error) {
+			if err != nil {
+				h.mu.Lock()
+				h.err = err
+				h.mu.Unlock()
+			}
+		},
+	})
+}
+
+// classify turns the failure of a request into the client's errors. A
+// failed TLS handshake is an *UntrustedError, never retried, whatever
+// failed in it (the chain, the pins, the protocol version, an alert, a
+// record that is not TLS), unless the connection under it failed (it was
+// reset or closed, or timed out): that is a connection failure, retried.
+// onHandshake hears of a chain that did not verify.
+func (h *handshakeResult) classify(err error, host string, onHandshake func(Handshake)) error {
+	h.mu.Lock()
+	hsErr := h.err
+	h.mu.Unlock()
+	var verifyErr *tls.CertificateVerificationError
+	if onHandshake != nil && errors.As(err, &verifyErr) {
+		onHandshake(Handshake{Host: host, Chain: verifyErr.UnverifiedCertificates, Err: verifyErr.Err})
+	}
+	if u := untrusted(err); u != nil {
+		return u
+	}
+	if hsErr == nil || connectionFailure(hsErr) {
+		return err
+	}
+	if u := untrusted(hsErr); u != nil {
+		return u
+	}
+	return &UntrustedError{Reason: "the TLS handshake failed", Err: hsErr}
+}
+
+// untrusted names the TLS and pin failures it recognises, or returns nil.
+func untrusted(err error) *UntrustedError {
 	var pinErr *tool.PinError
 	var unknownCA x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
 	var invalid x509.CertificateInvalidError
 	var verifyErr *tls.CertificateVerificationError
-	var alert tls.AlertError
 	var recordErr tls.RecordHeaderError
 	switch {
 	case errors.As(err, &pinErr):
@@ -371,12 +546,20 @@ func classify(err error) error {
 		return &UntrustedError{Reason: "the certificate is not valid", Err: invalid}
 	case errors.As(err, &verifyErr):
 		return &UntrustedError{Reason: "the certificate did not verify", Err: verifyErr}
-	case errors.As(err, &alert):
-		return &UntrustedError{Reason: "the TLS handshake failed", Err: err}
 	case errors.As(err, &recordErr):
-		return &UntrustedError{Reason: "the server does not speak TLS", Err: err}
+		return &UntrustedError{Reason: "the server does not speak TLS", Err: recordErr}
 	}
-	return err
+	return nil
+}
+
+// connectionFailure reports whether a handshake failed because the
+// connection under it did: closed, reset or timed out.
+func connectionFailure(err error) bool {
+	var ne net.Error
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.As(err, &ne) && ne.Timeout()
 }
 
 func retryable(err error) bool {

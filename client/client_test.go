@@ -70,13 +70,19 @@ func newPKI(t *testing.T) pki {
 }
 
 // server is an in-process TLS server presenting chain, counting the
-// requests that reach its handler.
+// connections it accepts and the requests that reach its handler.
 type server struct {
 	*httptest.Server
-	hits atomic.Int32
+	hits  atomic.Int32
+	conns atomic.Int32
 }
 
 func newServer(t *testing.T, h http.HandlerFunc, chain ...*testCert) *server {
+	return newServerWith(t, h, nil, chain...)
+}
+
+// newServerWith is newServer with its TLS configuration changed by tweak.
+func newServerWith(t *testing.T, h http.HandlerFunc, tweak func(*tls.Config), chain ...*testCert) *server {
 	s := &server{}
 	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.hits.Add(1)
@@ -93,6 +99,14 @@ func newServer(t *testing.T, h http.HandlerFunc, chain ...*testCert) *server {
 		raw = append(raw, c.cert.Raw)
 	}
 	s.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: raw, PrivateKey: chain[0].key}}}
+	if tweak != nil {
+		tweak(s.TLS)
+	}
+	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.conns.Add(1)
+		}
+	}
 	s.StartTLS()
 	t.Cleanup(s.Close)
 	return s
@@ -334,7 +348,7 @@ func TestHostsAndPins(t *testing.T) {
 }
 
 func FuzzDecodeResponse(f *testing.F) {
-	for _, s := range []string{`{"id":"e","expiry":"2026-11-29T00:00:00Z"}`, `{"id":"e","vmid":"v"}`, `{"entitlementId":"x","initialExpiryTime":"2026-11-29T00:00:00Z"}`, `{"expiryTime":"2026-11-29T00:00:00Z"}`, `{`, `[]`, `{"code":"EntitlementDenied","message":{"value":"no"}}`} {
+	for _, s := range []string{`{"id":"e","expiry":"2026-11-29T00:00:00Z"}`, `{"id":"e","vmid":"v"}`, `{"entitlementId":"0123456789abcdef0123456789abcdef","initialExpiryTime":"2026-11-29T00:00:00Z"}`, `{"entitlementId":"../x","initialExpiryTime":"2026-11-29T00:00:00Z"}`, `{"expiryTime":"2026-11-29T00:00:00Z"}`, `{`, `[]`, `{"code":"EntitlementDenied","message":{"value":"no"}}`} {
 		f.Add([]byte(s), 200)
 	}
 	v50, _ := tool.LookupAPIVersion("2017-05-01.5.0")
@@ -346,8 +360,8 @@ func FuzzDecodeResponse(f *testing.F) {
 				t.Fatalf("%s: accepted %q without id or vmid", v.Name, body)
 			}
 		}
-		if l, err := decodeAcquired(body); err == nil && (l.ID == "" || l.Expiry.IsZero()) {
-			t.Fatalf("accepted the lease %q without id or expiry", body)
+		if l, err := decodeAcquired(body); err == nil && (!tool.IsLeaseID(l.ID) || l.Expiry.IsZero()) {
+			t.Fatalf("accepted the lease %q without a lease id or expiry", body)
 		}
 		if e, err := decodeRenewed(body); err == nil && e.IsZero() {
 			t.Fatalf("accepted the renewal %q without expiry", body)

@@ -106,8 +106,8 @@ func decodeAcquired(body []byte) (*Lease, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r.EntitlementID == "" {
-		return nil, &ProtocolError{Status: http.StatusOK, Msg: "the answer has no lease id"}
+	if !tool.IsLeaseID(r.EntitlementID) {
+		return nil, &ProtocolError{Status: http.StatusOK, Msg: fmt.Sprintf("the answer's lease id %q is not %d hexadecimal digits", r.EntitlementID, tool.LeaseIDLength)}
 	}
 	return &Lease{ID: r.EntitlementID, Expiry: t}, nil
 }

@@ -76,20 +76,28 @@ func RequestWrapToken(ctx context.Context, o Options, req WrapRequest) (*WrapTok
 	if o.ConnectTimeout <= 0 {
 		o.ConnectTimeout = defaultConnectTimeout
 	}
-	hc, err := newHTTPClient(u.Hostname(), o)
+	host, err := tool.CanonicalHost(u.Hostname())
+	if err != nil {
+		return nil, &UntrustedError{Err: err}
+	}
+	hc, err := newHTTPClient(host, o)
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(form.Encode()))
+	if o.OnAttempt != nil {
+		o.OnAttempt(Attempt{Number: 1, Method: http.MethodPost, URL: u.String()})
+	}
+	var hs handshakeResult
+	hr, err := http.NewRequestWithContext(hs.trace(ctx), http.MethodPost, u.String(), strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, err
 	}
 	hr.Header.Set("Content-Type", tool.WRAPContentType)
 	resp, err := hc.Do(hr)
 	if err != nil {
-		err = classify(err)
+		err = hs.classify(err, host, o.OnHandshake)
 		if _, ok := err.(*UntrustedError); !ok {
 			err = &UnreachableError{Attempts: 1, Err: err}
 		}

@@ -2,7 +2,6 @@ package clientcmd
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -16,62 +15,53 @@ import (
 type CheckCmd struct {
 	ConnFlags  `embed:""`
 	TokenFlags `embed:""`
-	JSON       bool `help:"Print the result as JSON."`
-}
-
-// checkResult is the --json form of the result.
-type checkResult struct {
-	Entitled bool   `json:"entitled"`
-	App      string `json:"app"`
-	ID       string `json:"id,omitempty"`
-	VMID     string `json:"vmid,omitempty"`
-	Expiry   string `json:"expiry,omitempty"`
-	Error    string `json:"error,omitempty"`
-	Code     string `json:"code,omitempty"`
+	JSON       bool `help:"Print the outcome as one JSON object, whatever it is."`
 }
 
 // Run asks for the entitlement and exits 0 when entitled, 1 when denied.
 func (c *CheckCmd) Run(g *cli.Globals) error {
-	token, err := c.read(g)
-	if err != nil {
-		return err
+	ent, err := c.check(g)
+	if c.JSON {
+		entitled := err == nil
+		res := result{Outcome: "entitled", Entitled: &entitled, App: c.App}
+		if ent != nil {
+			res.ID, res.VMID = ent.ID, ent.VMID
+			if !ent.Expiry.IsZero() {
+				res.Expiry = tool.FormatTime(ent.Expiry)
+			}
+		}
+		return writeJSON(g, res, err)
 	}
-	cl, err := c.newClient(g, "")
-	if err != nil {
-		return err
-	}
-	ent, err := cl.Check(context.Background(), token, c.App)
-	res := checkResult{Entitled: err == nil, App: c.App}
 	var denied *client.DeniedError
 	switch {
 	case err == nil:
-		res.ID, res.VMID = ent.ID, ent.VMID
+		line := fmt.Sprintf("entitled %s %s", c.App, ent.ID)
+		if ent.VMID != "" {
+			line += " vmid " + ent.VMID
+		}
 		if !ent.Expiry.IsZero() {
-			res.Expiry = tool.FormatTime(ent.Expiry)
+			line += " expires " + tool.FormatTime(ent.Expiry)
 		}
+		fmt.Fprintln(g.Stdout, tool.Printable(line))
 	case errors.As(err, &denied):
-		res.Error, res.Code = denied.Message, denied.Code
-	default:
-		return ExitError(err)
+		fmt.Fprintf(g.Stdout, "denied %s: %s\n", tool.Printable(c.App), tool.Printable(denied.Message))
 	}
-	if c.JSON {
-		if err := json.NewEncoder(g.Stdout).Encode(res); err != nil {
-			return err
-		}
-	} else if res.Entitled {
-		line := fmt.Sprintf("entitled %s %s", c.App, res.ID)
-		if res.VMID != "" {
-			line += " vmid " + res.VMID
-		}
-		if res.Expiry != "" {
-			line += " expires " + res.Expiry
-		}
-		fmt.Fprintln(g.Stdout, line)
-	} else {
-		fmt.Fprintf(g.Stdout, "denied %s: %s\n", c.App, denied.Message)
-	}
+	return err
+}
+
+// check reads the token and asks; its errors carry their exit codes.
+func (c *CheckCmd) check(g *cli.Globals) (*client.Entitlement, error) {
+	token, err := c.read(g)
 	if err != nil {
-		return ExitError(err)
+		return nil, err
 	}
-	return nil
+	cl, err := c.newClient(g, "")
+	if err != nil {
+		return nil, err
+	}
+	ent, err := cl.Check(context.Background(), token, c.App)
+	if err != nil {
+		return nil, ExitError(err)
+	}
+	return ent, nil
 }

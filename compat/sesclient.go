@@ -28,8 +28,8 @@ type Sesclient struct {
 // Run asks for the entitlement. With --thumbprint and --common-name that
 // certificate is the only pin, as in the reference; without, the built-in
 // pins apply. When the thumbprint is the store's development intermediate,
-// the development root is trusted and this machine's names allowed, so the
-// dialect works against `ses server` out of the box.
+// the development hosts are trusted as `ses client --dev` trusts them, so
+// the dialect works against `ses server` out of the box.
 func (c *Sesclient) Run(g *cli.Globals) error {
 	if (c.Thumbprint == "") != (c.CommonName == "") {
 		return cli.Usagef("--thumbprint and --common-name go together").Hint("give both, or neither for the built-in pins")
@@ -50,8 +50,7 @@ func (c *Sesclient) Run(g *cli.Globals) error {
 		}
 		o.Pins = []tool.Pin{pin}
 		if dev := devIntermediate(g, c.Thumbprint); dev != nil {
-			o.ExtraRoots = append(o.ExtraRoots, dev.Root.Certificate)
-			o.AllowHosts = append(o.AllowHosts, tool.DevHosts...)
+			clientcmd.TrustDev(&o, dev)
 		}
 	}
 	cl, err := client.New(o)

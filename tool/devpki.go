@@ -274,8 +274,25 @@ func issue(tmpl *x509.Certificate, parent *Credential) (*Credential, error) {
 }
 
 // WriteFileAtomic writes data to path through a temporary file in the same
-// folder and a rename, so a reader never sees half of it.
+// folder and a rename, so a reader never sees half of it. A path that names
+// something other than a regular file (/dev/stdout, /dev/null, a pipe) is
+// written in place: renaming over it would replace the device or pipe
+// with a file.
 func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		if fi.IsDir() {
+			return fmt.Errorf("%s is a folder", path)
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		if _, err := f.Write(data); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return err

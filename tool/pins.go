@@ -156,9 +156,9 @@ type PinError struct {
 func (e *PinError) Error() string {
 	var names []string
 	for _, c := range e.Chain {
-		names = append(names, fmt.Sprintf("%s (%s)", c.Subject.CommonName, ThumbprintOf(c)))
+		names = append(names, fmt.Sprintf("%s (%s)", Printable(c.Subject.CommonName), ThumbprintOf(c)))
 	}
-	return fmt.Sprintf("the certificate chain of %s contains no pinned certificate: %s", e.Host, strings.Join(names, " <- "))
+	return fmt.Sprintf("the certificate chain of %s contains no pinned certificate: %s", Printable(e.Host), strings.Join(names, " <- "))
 }
 
 // CheckPins accepts the verified chains of host when one of them contains a

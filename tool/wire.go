@@ -106,6 +106,26 @@ type EntitlementResponseV2 struct {
 	Expiry string `json:"expiry"`
 }
 
+// LeaseIDLength is the length of a lease id: 16 random bytes in
+// hexadecimal digits, the entitlementId of LeaseAcquireResponse and the
+// last segment of a renewal's or release's path.
+const LeaseIDLength = 32
+
+// IsLeaseID reports whether s is a lease id: LeaseIDLength hexadecimal
+// digits, in either case. Nothing else is sent as one.
+func IsLeaseID(s string) bool {
+	if len(s) != LeaseIDLength {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
 // LeaseAcquireResponse is the 200 answer of a lease acquisition.
 type LeaseAcquireResponse struct {
 	EntitlementID     string `json:"entitlementId"`

@@ -1,7 +1,6 @@
 package verify
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -45,23 +44,22 @@ func (c *Cmd) explainSWT(g *cli.Globals, raw string, at time.Time) error {
 				out.Claims = append(out.Claims, claimJSON{cl.Name, cl.Values})
 			}
 		}
-		enc := json.NewEncoder(g.Stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
+		if err := encodeJSON(g.Stdout, out); err != nil {
 			return err
 		}
 	} else {
 		tw := tabwriter.NewWriter(g.Stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintf(tw, "kind\tSimple Web Token (HMAC-SHA256)\n")
 		if s != nil {
+			p := tool.Printable // the claims come from the token
 			fmt.Fprintf(tw, "\nclaims\n")
-			fmt.Fprintf(tw, "  %s\t%s\n", tool.SWTIssuer, tool.OrNone(s.Issuer))
-			fmt.Fprintf(tw, "  %s\t%s\n", tool.SWTAudience, tool.OrNone(s.Audience))
+			fmt.Fprintf(tw, "  %s\t%s\n", tool.SWTIssuer, p(tool.OrNone(s.Issuer)))
+			fmt.Fprintf(tw, "  %s\t%s\n", tool.SWTAudience, p(tool.OrNone(s.Audience)))
 			if !s.ExpiresOn.IsZero() {
 				fmt.Fprintf(tw, "  %s\t%s (%s)\n", tool.SWTExpiresOn, s.ExpiresOn.UTC().Format(time.RFC3339), relative(s.ExpiresOn, at))
 			}
 			for _, cl := range s.Claims {
-				fmt.Fprintf(tw, "  %s\t%s\n", cl.Name, strings.Join(cl.Values, ", "))
+				fmt.Fprintf(tw, "  %s\t%s\n", p(cl.Name), p(strings.Join(cl.Values, ", ")))
 			}
 		}
 		writeChecks(tw, rep, at)

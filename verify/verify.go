@@ -93,14 +93,15 @@ var hints = map[tool.Reason]string{
 
 func writeText(w io.Writer, rep *tool.Explanation, at time.Time) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	p := tool.Printable // every value below comes from the token
 	if t := rep.Token; t != nil {
 		if t.Encrypted {
-			fmt.Fprintf(tw, "encrypted\t%s + %s, to key %s\n", t.KeyAlgorithm, t.ContentEncryption, tool.OrNone(t.EncryptionKeyID))
+			fmt.Fprintf(tw, "encrypted\t%s + %s, to key %s\n", p(t.KeyAlgorithm), p(t.ContentEncryption), p(tool.OrNone(t.EncryptionKeyID)))
 		} else {
 			fmt.Fprintf(tw, "encrypted\tno\n")
 		}
 		if t.Signed {
-			fmt.Fprintf(tw, "signed\t%s, by key %s\n", t.SignatureAlgorithm, tool.OrNone(t.SigningKeyID))
+			fmt.Fprintf(tw, "signed\t%s, by key %s\n", p(t.SignatureAlgorithm), p(tool.OrNone(t.SigningKeyID)))
 		} else {
 			fmt.Fprintf(tw, "signed\tno (alg %q)\n", t.SignatureAlgorithm)
 		}
@@ -110,21 +111,22 @@ func writeText(w io.Writer, rep *tool.Explanation, at time.Time) error {
 		}
 		fmt.Fprintf(tw, "\n%s\n", title)
 		for _, row := range claimRows(t.Claims, at) {
-			fmt.Fprintf(tw, "  %s\t%s\n", row[0], row[1])
+			fmt.Fprintf(tw, "  %s\t%s\n", row[0], p(row[1]))
 		}
 	}
 	writeChecks(tw, rep, at)
 	return tw.Flush()
 }
 
-// writeChecks prints every check with pass or FAIL, then the verdict.
+// writeChecks prints every check with pass or FAIL, then the verdict. A
+// check's detail and message may quote the token: they are escaped.
 func writeChecks(tw *tabwriter.Writer, rep *tool.Explanation, at time.Time) {
 	fmt.Fprintf(tw, "\nchecks\n")
 	for _, ch := range rep.Checks {
 		if ch.Err == nil {
-			fmt.Fprintf(tw, "  pass\t%s\t%s\n", ch.Name, ch.Detail)
+			fmt.Fprintf(tw, "  pass\t%s\t%s\n", ch.Name, tool.Printable(ch.Detail))
 		} else {
-			fmt.Fprintf(tw, "  FAIL\t%s\t%s: %s\n", ch.Name, ch.Err.Reason, ch.Err.Msg)
+			fmt.Fprintf(tw, "  FAIL\t%s\t%s: %s\n", ch.Name, ch.Err.Reason, tool.Printable(ch.Err.Msg))
 		}
 	}
 	verdict := "valid"
@@ -260,7 +262,16 @@ func writeJSON(w io.Writer, rep *tool.Explanation, at time.Time) error {
 				NotBefore: tp(c.NotBefore), Expiry: tp(c.Expiry), IssuedAt: tp(c.IssuedAt)},
 		}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return encodeJSON(w, out)
+}
+
+// encodeJSON writes v indented, with what a terminal would act on escaped
+// (tool.PrintableJSON): the explanation quotes the token.
+func encodeJSON(w io.Writer, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(tool.PrintableJSON(data), '\n'))
+	return err
 }
