@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/csv"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -56,6 +57,7 @@ func TestScripts(t *testing.T) {
 			"jsonout":   jsonout,
 			"proxy":     proxy,
 			"waitlog":   waitlog,
+			"csv":       csvCmd,
 		},
 	})
 }
@@ -355,4 +357,20 @@ func waitlog(ts *testscript.TestScript, neg bool, args []string) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	ts.Fatalf("%s never held %d matches of %s", args[0], n, args[1])
+}
+
+// csvCmd parses FILE as CSV, every row with as many fields as the first,
+// and prints the rows with the fields joined by "|", so stdout can match
+// them: "csv usage.csv".
+func csvCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: csv FILE")
+	}
+	rows, err := csv.NewReader(strings.NewReader(ts.ReadFile(args[0]))).ReadAll()
+	if err != nil {
+		ts.Fatalf("%s is not CSV: %v", args[0], err)
+	}
+	for _, row := range rows {
+		fmt.Fprintln(ts.Stdout(), strings.Join(row, "|"))
+	}
 }

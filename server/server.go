@@ -147,7 +147,7 @@ func (c *Cmd) Run(g *cli.Globals) error {
 	}
 	printBanner(g, banner{url: u.String(), conn: conn, sign: sign, enc: v.Decrypt, dev: c.devTrust(g)})
 	if c.State != "" {
-		g.Log.Info().Str("state", c.State).Int("leases", usage.Restored()).Msg("state restored: active leases")
+		g.Log.Info().Str("state", c.State).Int("leases", usage.ActiveLeases()).Msg("state restored: active leases")
 	}
 	g.Log.Info().Str("url", u.String()).Str("tls", conn.Thumbprint().String()).
 		Str("sign", thumbOrNone(sign)).Str("encrypt", thumbOrNone(v.Decrypt)).

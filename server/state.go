@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -39,7 +40,10 @@ func (e *LockedError) Error() string {
 // not take is a *DamagedError.
 func openStateDB(path string, readOnly bool) (*bolt.DB, error) {
 	db, err := bolt.Open(path, cli.PrivateMode, &bolt.Options{Timeout: stateLockWait, ReadOnly: readOnly, OpenFile: cli.OpenPrivate})
-	var link *cli.SymlinkError
+	var (
+		link *cli.SymlinkError
+		pe   *fs.PathError
+	)
 	switch {
 	case err == nil:
 		return db, nil
@@ -47,6 +51,8 @@ func openStateDB(path string, readOnly bool) (*bolt.DB, error) {
 		return nil, &LockedError{Path: path}
 	case errors.As(err, &link):
 		return nil, err
+	case errors.As(err, &pe):
+		return nil, fmt.Errorf("opening %s: %w", path, pe.Err)
 	case systemError(err):
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
@@ -81,8 +87,11 @@ func OpenState(path string, size, keep int, now time.Time) (leases *Leases, usag
 }
 
 // readState runs fn, which reads the --state file at path, and reports
-// a panic inside it, or an error that is not the system's, as damage.
+// a panic inside it, or an error that is not the system's, as damage. A
+// read past the end of a truncated file that bbolt has mapped is a fault,
+// made a panic here too.
 func readState(path string, fn func() error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if p := recover(); p != nil {
 			err = &DamagedError{Path: path, Err: fmt.Errorf("%v", p)}

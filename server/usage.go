@@ -276,10 +276,9 @@ type Usage struct {
 	tally   *usageTally
 	started time.Time
 
-	file     *usageFile // nil in memory
-	keep     int
-	pending  []UsageRecord
-	restored int
+	file    *usageFile // nil in memory
+	keep    int
+	pending []UsageRecord
 	// expiredThrough (Unix nanoseconds): every lease that expired up to
 	// then has its expiry recorded, in the file too once flushed. The
 	// lease table ends leases in expiry order, so it is the last expiry
@@ -342,7 +341,6 @@ func (u *Usage) LeaseChanged(e LeaseEvent) {
 	app := e.Lease.Application
 	switch e.Change {
 	case LeaseRestored:
-		u.restored++
 		u.tally.activeAdd(app, acquired)
 		return
 	case LeaseAcquired:
@@ -362,11 +360,15 @@ func (u *Usage) LeaseChanged(e LeaseEvent) {
 	})
 }
 
-// Restored counts the active leases the record started from.
-func (u *Usage) Restored() int {
+// ActiveLeases counts the leases active now.
+func (u *Usage) ActiveLeases() int {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	return u.restored
+	n := u.tally.other.active
+	for _, a := range u.tally.apps {
+		n += a.active
+	}
+	return n
 }
 
 // Flush writes the records made so far to the file, if any, and returns
