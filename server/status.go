@@ -40,7 +40,8 @@ tr.denied td:first-child{box-shadow:inset 4px 0 #c62828}
 tr.error td{background:#fff4d6;font-weight:600}
 tr.error td:first-child{box-shadow:inset 4px 0 #a15c00}
 tr.denied td.outcome{color:#b3261e;font-weight:600}
-code,.mono{font-family:ui-monospace,"SFMono-Regular",Menlo,Consolas,monospace;font-size:.93em}
+code,.mono,td.t{font-family:ui-monospace,"SFMono-Regular",Menlo,Consolas,monospace;font-size:.86em}
+td.t{white-space:nowrap}
 .bar{display:flex;flex-wrap:wrap;gap:.6em 1.5em;align-items:center;margin:.6em 0}
 details{margin-top:.8em}
 summary{cursor:pointer;color:#444}
@@ -63,11 +64,11 @@ input[type=password]{width:28em;max-width:100%}
 <label>Decision <select id="fdecision"><option value="">all</option><option>approved</option><option>denied</option><option>error</option></select></label>
 <span id="shown" class="muted"></span></div>
 <h2>Decisions</h2>
-<table id="decisions"><colgroup><col style="width:7.5em"><col style="width:10em"><col style="width:11%"><col style="width:8em"><col style="width:9.5em"><col style="width:3.8em"><col style="width:6em"><col style="width:12em"><col></colgroup>
-<thead><tr><th>Time (UTC)</th><th>Request</th><th>Application</th><th>Peer</th><th>api-version</th><th>Status</th><th>Decision</th><th>Reason</th><th>Explanation</th></tr></thead><tbody></tbody></table>
+<table id="decisions"><colgroup><col style="width:7.8em"><col style="width:10em"><col style="width:11%"><col style="width:8em"><col style="width:10em"><col style="width:4.4em"><col style="width:6.6em"><col style="width:11em"><col></colgroup>
+<thead><tr><th>Time (UTC)</th><th>Request</th><th>Application</th><th>Peer</th><th>api-version</th><th>HTTP</th><th>Decision</th><th>Reason</th><th>Explanation</th></tr></thead><tbody></tbody></table>
 <h2>Lease changes</h2>
-<table id="leases"><colgroup><col style="width:7.5em"><col style="width:7em"><col style="width:20%"><col style="width:10em"><col style="width:7em"><col><col style="width:9em"></colgroup>
-<thead><tr><th>Time (UTC)</th><th>Change</th><th>Application</th><th>Peer</th><th>Lease</th><th>Expires (UTC)</th><th class="n">Held</th></tr></thead><tbody></tbody></table>
+<table id="leases"><colgroup><col style="width:7.8em"><col style="width:7em"><col style="width:20%"><col style="width:10em"><col style="width:7em"><col><col style="width:9em"></colgroup>
+<thead><tr><th>Time (UTC)</th><th>Change</th><th>Application</th><th>Peer</th><th>Lease</th><th>Expires</th><th class="n">Held</th></tr></thead><tbody></tbody></table>
 <noscript><p class="note">This page updates itself with JavaScript. Without it, read <a href="{{.Feed}}">{{.Feed}}</a>.</p></noscript>
 <script>
 "use strict";
@@ -85,9 +86,9 @@ input[type=password]{width:28em;max-width:100%}
   }
   function clock(iso) {
     var m = /T(\d\d:\d\d:\d\d)(\.\d+)?Z$/.exec(iso || "");
-    return m ? m[1] + (m[2] ? m[2].slice(0, 4) : "") : iso || "";
+    return m ? m[1] + (m[2] ? (m[2] + "00").slice(0, 4) : ".000") : iso || "";
   }
-  function stamp(iso) { return iso ? iso.replace("T", " ").replace(/\.\d+Z$/, "Z") : ""; }
+  function stamp(iso) { return iso ? iso.replace("T", " ").replace(/(\.\d+)?Z$/, " UTC") : ""; }
   function held(s) {
     s = Math.round((s || 0) * 10) / 10;
     var h = Math.floor(s / 3600), m = Math.floor(s % 3600 / 60), r = s % 60;
@@ -127,9 +128,9 @@ input[type=password]{width:28em;max-width:100%}
       if ((app && r.app !== app) || (dec && r.outcome !== dec)) return;
       var tr = document.createElement("tr");
       tr.className = r.outcome || "";
-      td(tr, clock(r.time)).title = r.time;
+      td(tr, clock(r.time), "t").title = r.time;
       td(tr, r.event + (r.lease ? " " + r.lease : ""), "mono");
-      td(tr, r.app); td(tr, r.peer, "mono"); td(tr, r.apiVersion, "mono"); td(tr, r.status);
+      td(tr, r.app); td(tr, r.peer, "mono"); td(tr, r.apiVersion, "mono"); td(tr, r.status, "mono");
       td(tr, r.outcome, "outcome"); td(tr, r.reason, "mono"); td(tr, r.explanation);
       tb.appendChild(tr); shown++;
     });
@@ -139,7 +140,7 @@ input[type=password]{width:28em;max-width:100%}
       if (app && r.app !== app) return;
       var tr = document.createElement("tr");
       tr.className = "lease-" + r.event;
-      td(tr, clock(r.time)).title = r.time;
+      td(tr, clock(r.time), "t").title = r.time;
       td(tr, r.event); td(tr, r.app); td(tr, r.peer, "mono"); td(tr, r.lease, "mono");
       td(tr, stamp(r.expiry)); td(tr, held(r.heldSeconds), "n");
       lb.appendChild(tr);
