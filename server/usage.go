@@ -309,6 +309,9 @@ func (u *Usage) addLocked(r UsageRecord) uint64 {
 	u.seq++
 	r.Seq = u.seq
 	r.Time = r.Time.UTC().Truncate(time.Millisecond)
+	if !r.Expiry.IsZero() {
+		r.Expiry = r.Expiry.UTC().Truncate(time.Millisecond)
+	}
 	r.clip()
 	u.push(r)
 	u.tally.record(r)
