@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 
@@ -37,7 +38,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			} else {
 				out.decision, out.detail = tool.DecisionError, fmt.Sprintf("panic after the response began: %v", p)
 			}
-			h.cfg.Log.Error().Interface("panic", p).Str("path", r.URL.Path).Msg("handler panicked")
+			h.cfg.Log.Error().Str("panic", redactIDs(fmt.Sprint(p))).Str("path", redactPath(r.URL.Path)).Msg("handler panicked")
 		}
 		h.logRequest(r, rec.status, &out, time.Since(start))
 		if out.entitled && h.cfg.Entitled != nil {
@@ -100,7 +101,7 @@ func (h *Handler) logRequest(r *http.Request, status int, out *outcome, latency 
 			ev = ev.Str("lease", fingerprint)
 		}
 		if out.detail != "" {
-			ev = ev.Str("detail", out.detail)
+			ev = ev.Str("detail", redactIDs(out.detail))
 		}
 		ev.Msg("request")
 	}
@@ -108,7 +109,7 @@ func (h *Handler) logRequest(r *http.Request, status int, out *outcome, latency 
 		return
 	}
 	h.cfg.Usage.add(UsageRecord{Time: h.cfg.Now(), Event: event, App: out.app, Peer: remote, APIVersion: out.apiVersion,
-		Status: status, Outcome: out.decision, Reason: strings.Join(reasons, " "), Explanation: out.explanation(),
+		Status: status, Outcome: out.decision, Reason: strings.Join(reasons, " "), Explanation: redactIDs(out.explanation()),
 		Lease: fingerprint})
 	if err := h.cfg.Usage.Flush(); err != nil {
 		h.cfg.Log.Error().Err(err).Msg("usage record not written")
@@ -160,6 +161,16 @@ func leaseIDInPath(path, prefix string) (string, bool) {
 	}
 	id := strings.TrimRight(path[len(prefix)+1:], "/")
 	return id, id != ""
+}
+
+// leaseIDs finds what looks like a lease id in a message: 32 hex digits
+// on their own.
+var leaseIDs = regexp.MustCompile(`\b[0-9a-fA-F]{32}\b`)
+
+// redactIDs shows the lease ids in a message (an error of the lease file,
+// say) as their fingerprints in braces.
+func redactIDs(s string) string {
+	return leaseIDs.ReplaceAllStringFunc(s, func(id string) string { return "{" + leaseFingerprint(id) + "}" })
 }
 
 // redactPath shows a path that names a lease with the lease's fingerprint

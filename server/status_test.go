@@ -280,3 +280,22 @@ func BenchmarkStatus(b *testing.B) {
 		}
 	}
 }
+
+// TestNoLeaseIDInErrorLog: a lease file's error names the lease; the log
+// line shows its fingerprint.
+func TestNoLeaseIDInErrorLog(t *testing.T) {
+	leases, err := OpenLeases(t.TempDir() + "/leases.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log syncBuffer
+	f := newFixture(t, func(c *HandlerConfig) { c.Leases = leases; c.Log = zerolog.New(&log) })
+	id := f.acquire(f.token(nil), "PT5M")
+	leases.Close() // every write fails from now on
+	if r := f.do("POST", "/softwareEntitlements/"+id+leaseV, `{"duration":"PT10M"}`); r.status != 500 {
+		t.Fatalf("renewal with a failing lease file: %d %s", r.status, r.raw)
+	}
+	if strings.Contains(log.String(), id) || !strings.Contains(log.String(), `"detail":"writing lease {`+leaseFingerprint(id)+`}`) {
+		t.Errorf("the log:\n%s", log.String())
+	}
+}
