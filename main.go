@@ -12,7 +12,6 @@ import (
 	"runtime/debug"
 
 	"github.com/alecthomas/kong"
-	kongcompletion "github.com/jotaen/kong-completion"
 	"github.com/seskit/ses/certs"
 	"github.com/seskit/ses/cli"
 	"github.com/seskit/ses/client"
@@ -38,17 +37,19 @@ var (
 type CLI struct {
 	cli.Globals
 
-	Version kong.VersionFlag `help:"Print the version and exit."`
+	Version kong.VersionFlag `help:"Print the version and exit." group:"global"`
 
-	Token      token.Cmd                 `cmd:"" help:"Mint an entitlement token (its flags: ses token entitlement --help)."`
-	Verify     verify.Cmd                `cmd:"" help:"Explain offline why a token is or is not valid."`
-	Certs      certs.Cmd                 `cmd:"" help:"Development PKI and certificates by thumbprint."`
-	Server     server.Cmd                `cmd:"" help:"Emulate the HTTPS entitlement endpoint."`
-	Client     clientcmd.Cmd             `cmd:"" help:"Ask a server for an entitlement, as a Batch task does (its flags: ses client check --help)."`
-	Namespace  namespace.Cmd             `cmd:"" help:"Manage the service namespace ses server --acs reads, and map claims as its issuer does."`
-	Usage      usage.Cmd                 `cmd:"" help:"The usage record of ses server: a summary per application, or its CSV or JSON."`
-	Links      compat.LinksCmd           `cmd:"" help:"Create sestest and sesclient links to this binary in a folder."`
-	Completion kongcompletion.Completion `cmd:"" help:"Print shell completion code: ses completion bash|zsh|fish."`
+	Token      token.Cmd         `cmd:"" help:"Mint an entitlement token (its flags: ses token entitlement --help)."`
+	Verify     verify.Cmd        `cmd:"" help:"Explain offline why a token is or is not valid."`
+	Certs      certs.Cmd         `cmd:"" help:"Development PKI and certificates by thumbprint."`
+	Server     server.Cmd        `cmd:"" help:"Emulate the HTTPS entitlement endpoint."`
+	Client     clientcmd.Cmd     `cmd:"" help:"Ask a server for an entitlement, as a Batch task does (its flags: ses client check --help)."`
+	Namespace  namespace.Cmd     `cmd:"" help:"Manage the service namespace ses server --acs reads, and map claims as its issuer does."`
+	Usage      usage.Cmd         `cmd:"" help:"The usage record of ses server: a summary per application, or its CSV or JSON."`
+	Links      compat.LinksCmd   `cmd:"" help:"Create sestest and sesclient links to this binary in a folder."`
+	Completion cli.CompletionCmd `cmd:"" help:"Print shell completion code: ses completion bash|zsh|fish|powershell."`
+	Help       cli.HelpCmd       `cmd:"" help:"Show the help of ses or of a command: ses help certs create."`
+	VersionCmd cli.VersionCmd    `cmd:"" name:"version" help:"Print the version."`
 }
 
 func main() { os.Exit(run(filepath.Base(os.Args[0]), os.Args[1:])) }
@@ -61,10 +62,7 @@ func run(name string, args []string) int {
 	if root == nil {
 		var ses CLI
 		prog, root, g = "ses", &ses, &ses.Globals
-		options = append(options, kong.PostBuild(func(k *kong.Kong) error {
-			kongcompletion.Register(k)
-			return nil
-		}))
+		options = append(options, kong.PostBuild(cli.RegisterCompletion))
 	}
 	g.Version = versionString()
 	return cli.Execute(prog, root, g, args, options...)
@@ -76,6 +74,7 @@ var defaults = kong.Vars{
 	"default_audience":      tool.DefaultAudience,
 	"default_issuer":        tool.DefaultIssuer,
 	"default_api_version":   tool.DefaultAPIVersion,
+	"default_ref_api":       compat.ReferenceAPIVersion,
 	"default_lifetime":      tool.FormatDuration(tool.DefaultLifetime),
 	"default_swt_lifetime":  tool.FormatDuration(token.DefaultSWTLifetime),
 	"default_max_lease":     tool.FormatDuration(server.DefaultMaxLease),

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	_ "time/tzdata" // the scripts set TZ, whatever the machine has
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/seskit/ses/wrapauth/reverser"

@@ -61,9 +61,12 @@ func describe(g *cli.Globals, cred *tool.Credential, cas []*x509.Certificate) er
 	sum := sha256.Sum256(cert.Raw)
 	row("sha-256", fmt.Sprintf("%X", sum))
 	row("usages", strings.Join(tool.Usages(cert), ", "))
-	if cred.Key != nil {
+	switch {
+	case cred.Key != nil && cred.KeyFile != "":
+		row("private key", "yes, in "+cred.KeyFile)
+	case cred.Key != nil:
 		row("private key", "yes")
-	} else {
+	default:
 		row("private key", "no")
 	}
 	if cred.File != "" {

@@ -81,10 +81,17 @@ func CodeOf(err error) int {
 }
 
 // PrintError writes err to w as "ses: error: ..." followed by its hints,
-// each one line: what a terminal would act on (outside data such as a
-// server's certificate names or a token's claims may be in the message) is
-// escaped with tool.Printable.
+// each one line (several errors joined, errors.Join, each so): what a
+// terminal would act on (outside data such as a server's certificate names
+// or a token's claims may be in the message) is escaped with
+// tool.Printable.
 func PrintError(w io.Writer, prog string, err error) {
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range joined.Unwrap() {
+			PrintError(w, prog, e)
+		}
+		return
+	}
 	var silent *Error
 	if errors.As(err, &silent) && silent.Silent {
 		return
@@ -101,11 +108,11 @@ func PrintError(w io.Writer, prog string, err error) {
 // Globals are the flags every command accepts, and the process's
 // surroundings, bound into each command's Run.
 type Globals struct {
-	LogLevel     string `help:"Log level: debug, info, warn, error (information and warning are accepted too; default: info for the server, warn otherwise)." placeholder:"LEVEL"`
-	LogFile      string `help:"Also write the log to this file." type:"path" placeholder:"FILE"`
-	LogFileLevel string `help:"Log level for --log-file (default: --log-level)." placeholder:"LEVEL"`
-	LogFormat    string `help:"Log format: console or json." enum:"console,json" default:"console"`
-	Store        string `help:"Certificate store directory (default: the user config dir's ses folder)." env:"SES_HOME" placeholder:"DIR"`
+	LogLevel     string `help:"Log level: debug, info, warn, error (information and warning are accepted too; default: ${default_log_level=info for the server, warn otherwise})." placeholder:"LEVEL" predictor:"loglevel" group:"global"`
+	LogFile      string `help:"Also write the log to this file." type:"path" placeholder:"FILE" group:"global"`
+	LogFileLevel string `help:"Log level for --log-file (default: --log-level)." placeholder:"LEVEL" predictor:"loglevel" group:"global"`
+	LogFormat    string `help:"Log format: console or json." enum:"console,json" default:"console" group:"global"`
+	Store        string `help:"Certificate store directory (default: the user config dir's ses folder)." env:"SES_HOME" placeholder:"DIR" group:"global"`
 
 	// Log is the logger built from the flags above.
 	Log zerolog.Logger `kong:"-"`
@@ -149,8 +156,32 @@ func (g *Globals) OpenStore() (*tool.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	g.store = &tool.Store{Dir: dir, Password: g.pfxPassword}
+	g.store = &tool.Store{Dir: dir, Password: g.pfxPassword, Created: func(dev string) {
+		fmt.Fprintf(g.Stderr, "%s: created the development PKI in %s; `ses certs trust` makes this machine trust its root, %s\n",
+			g.prog(), dev, filepath.Join(dev, tool.DevRootFile))
+	}}
 	return g.store, nil
+}
+
+// prog is the name to print messages under: Prog, else ses.
+func (g *Globals) prog() string {
+	if g.Prog == "" {
+		return "ses"
+	}
+	return g.Prog
+}
+
+// checkedStore is the store a command asks for: opened, and refused with
+// hints when another user could change it.
+func (g *Globals) checkedStore() (*tool.Store, error) {
+	store, err := g.OpenStore()
+	if err != nil {
+		return nil, err
+	}
+	if err := store.Check(); err != nil {
+		return nil, StoreError(err)
+	}
+	return store, nil
 }
 
 // pfxPassword supplies the password of a PKCS#12 file: $SES_PFX_PASSWORD, or
@@ -161,13 +192,17 @@ func (g *Globals) pfxPassword(file string) ([]byte, error) {
 	}
 	fd := int(os.Stdin.Fd())
 	if !term.IsTerminal(fd) {
-		return nil, fmt.Errorf("%s needs a password: set SES_PFX_PASSWORD", file)
+		// The file is named by the error this one is wrapped in.
+		return nil, fmt.Errorf("the PKCS#12 file is encrypted: set SES_PFX_PASSWORD to its password")
 	}
 	fmt.Fprintf(g.Stderr, "password for %s: ", file)
 	p, err := term.ReadPassword(fd)
 	fmt.Fprintln(g.Stderr)
 	return p, err
 }
+
+// LogLevels are the log levels' names, as --log-level takes them.
+var LogLevels = []string{"debug", "info", "warn", "error"}
 
 // ParseLevel reads a log level, accepting the reference tool's spellings
 // "information" and "warning" in any case.
@@ -182,5 +217,5 @@ func ParseLevel(s string) (zerolog.Level, error) {
 	case "error":
 		return zerolog.ErrorLevel, nil
 	}
-	return zerolog.NoLevel, fmt.Errorf("unknown log level %q (want debug, info, warn or error)", s)
+	return zerolog.NoLevel, fmt.Errorf("unknown log level %q (want %s)", s, strings.Join(LogLevels, ", "))
 }

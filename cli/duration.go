@@ -34,7 +34,7 @@ func decodeDuration(ctx *kong.DecodeContext, target reflect.Value) error {
 func parseDuration(s string) (time.Duration, error) {
 	d, err := tool.ParseDuration(s)
 	if err == nil && d <= 0 {
-		err = fmt.Errorf("duration %q is not positive", s)
+		err = fmt.Errorf("duration %q must be positive", s)
 	}
 	if err != nil {
 		return 0, Usagef("%v", err).Hint("a duration is %s", tool.DurationForms)

@@ -28,6 +28,7 @@ import (
 type Cmd struct {
 	URL              string `help:"Where to listen: https://HOST:PORT (port 0 picks a free one) (default: ${default})." default:"https://localhost:4443" placeholder:"URL"`
 	Connection       string `help:"TLS certificate: a file, a thumbprint, or dev for the development TLS certificate (default: ${default})." default:"dev" placeholder:"CERT"`
+	ConnectionKey    string `help:"The --connection certificate's private key, when it is in another file than the certificate and not beside it as NAME-key.pem or NAME.key." type:"path" placeholder:"FILE"`
 	cli.KeyFlags     `embed:""`
 	Audience         string        `help:"Audience tokens must carry (default: ${default})." default:"${default_audience}" placeholder:"URL"`
 	Issuer           string        `help:"Issuer tokens must carry (default: ${default})." default:"${default_issuer}" placeholder:"URL"`
@@ -49,21 +50,25 @@ const drainTimeout = 10 * time.Second
 // Run serves until SIGINT or SIGTERM (or the first entitlement request with
 // --exit-after-request).
 func (c *Cmd) Run(g *cli.Globals) error {
-	u, err := parseListenURL(c.URL)
-	if err != nil {
+	// Every problem with the address and the certificates is reported at once.
+	u, uerr := parseListenURL(c.URL)
+	host := ""
+	if uerr == nil {
+		host = u.Hostname()
+	}
+	conn, cerr := g.LoadCert(cli.CertFlag{Flag: "--connection", Spec: c.Connection, KeyFlag: "--connection-key", KeyFile: c.ConnectionKey,
+		Purpose: tool.PurposeServerAuth, NeedKey: true, Host: host})
+	switch {
+	case strings.TrimSpace(c.Connection) == "":
+		cerr = cli.Usagef("--connection: a TLS certificate is required").Hint("give a thumbprint, a file, or dev")
+	case cerr == nil && conn == nil:
+		cerr = cli.Usagef("--connection none: the server needs a TLS certificate")
+	}
+	v, sign, verr := c.Verifier(g, c.Issuer, c.Audience)
+	if err := errors.Join(uerr, cerr, verr); err != nil {
 		return err
 	}
-	conn, err := g.LoadCert("--connection", c.Connection, tool.PurposeServerAuth, true)
-	if err != nil {
-		return err
-	}
-	if conn == nil {
-		return cli.Usagef("--connection none: the server needs a TLS certificate")
-	}
-	v, sign, err := c.Verifier(g, c.Issuer, c.Audience)
-	if err != nil {
-		return err
-	}
+	var err error
 	var ns *acs.Namespace
 	if c.ACS != "" {
 		if ns, err = acs.Load(c.ACS); err != nil {

@@ -2,6 +2,7 @@ package token
 
 import (
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -17,10 +18,11 @@ type EntitlementCmd struct {
 	App       []string       `name:"app" aliases:"application-id" help:"Entitled application id (repeatable, or comma-separated)." placeholder:"APP"`
 	Address   []string       `name:"address" aliases:"ip" help:"Entitled node address (repeatable, or comma-separated; default: every address of this machine)." placeholder:"IP"`
 	VMID      string         `name:"vmid" help:"Virtual machine id claim." placeholder:"ID"`
-	NotBefore string         `help:"Start of validity: RFC 3339, yyyy-MM-ddTHH:mm (local), yyyy-MM-dd, or +2h/-1d from now (default: now)." placeholder:"TIME"`
+	NotBefore string         `help:"Start of validity: ISO 8601 with Z or an offset (2026-11-22T10:00Z), or without in local time (2026-11-22T10:00), MM/dd/yyyy HH:mm:ss (local), yyyy-MM-dd, or +2h/-1d from now (default: now)." placeholder:"TIME"`
 	NotAfter  string         `help:"End of validity, as --not-before (default: --lifetime after --not-before)." xor:"end" placeholder:"TIME"`
 	Lifetime  *time.Duration `help:"Validity after --not-before, e.g. 2h, 7d, 1d12h (default: ${default_lifetime})." xor:"end" placeholder:"DURATION"`
 	Sign      string         `help:"Certificate to sign with: a file, a thumbprint, dev, or none (default: ${default})." default:"dev" placeholder:"CERT"`
+	SignKey   string         `help:"The --sign certificate's private key, when it is in another file than the certificate and not beside it as NAME-key.pem or NAME.key." type:"path" placeholder:"FILE"`
 	Encrypt   string         `help:"Certificate to encrypt to: a file, a thumbprint, dev, or none (default: ${default})." default:"dev" placeholder:"CERT"`
 	Audience  string         `help:"Audience claim (default: ${default})." default:"${default_audience}" placeholder:"URL"`
 	Issuer    string         `help:"Issuer claim (default: ${default})." default:"${default_issuer}" placeholder:"URL"`
@@ -28,19 +30,31 @@ type EntitlementCmd struct {
 	TokenFile string         `name:"token-file" short:"o" help:"Write the token to this file instead of stdout." type:"path" placeholder:"FILE"`
 }
 
-// Run mints the token.
+// Run mints the token and writes it, with a newline, to stdout or
+// --token-file.
 func (c *EntitlementCmd) Run(g *cli.Globals) error {
-	claims, err := c.claims(g)
+	tok, err := c.Mint(g)
 	if err != nil {
 		return err
 	}
-	sign, err := g.LoadCert("--sign", c.Sign, tool.PurposeSigning, true)
-	if err != nil {
+	if c.TokenFile == "" {
+		_, err := fmt.Fprintln(g.Stdout, tok)
 		return err
 	}
-	enc, err := g.LoadCert("--encrypt", c.Encrypt, tool.PurposeEncryption, false)
-	if err != nil {
-		return err
+	if err := tool.WriteFileAtomic(c.TokenFile, []byte(tok+"\n"), 0o600); err != nil {
+		return cli.Usagef("--token-file: %v", err)
+	}
+	return nil
+}
+
+// Mint returns the token the flags describe. Every problem with them is
+// reported at once: the claims' and both certificates'.
+func (c *EntitlementCmd) Mint(g *cli.Globals) (string, error) {
+	claims, cerr := c.claims(g)
+	sign, serr := g.LoadCert(cli.CertFlag{Flag: "--sign", Spec: c.Sign, KeyFlag: "--sign-key", KeyFile: c.SignKey, Purpose: tool.PurposeSigning, NeedKey: true})
+	enc, eerr := g.LoadCert(cli.CertFlag{Flag: "--encrypt", Spec: c.Encrypt, Purpose: tool.PurposeEncryption})
+	if err := errors.Join(cerr, serr, eerr); err != nil {
+		return "", err
 	}
 	var encCert *x509.Certificate
 	if enc != nil {
@@ -48,16 +62,9 @@ func (c *EntitlementCmd) Run(g *cli.Globals) error {
 	}
 	tok, err := tool.Seal(claims, sign, encCert)
 	if err != nil {
-		return cli.Usagef("%v", err)
+		return "", cli.Usagef("%v", err)
 	}
-	if c.TokenFile == "" {
-		_, err := fmt.Fprintln(g.Stdout, tok)
-		return err
-	}
-	if err := tool.WriteFileAtomic(c.TokenFile, []byte(tok+"\n"), 0o600); err != nil {
-		return cli.Usagef("--token-file: writing %s: %v", c.TokenFile, err)
-	}
-	return nil
+	return tok, nil
 }
 
 // localAddresses lists the addresses of this machine's interfaces, IPv6
@@ -78,43 +85,44 @@ func localAddresses() ([]string, error) {
 	return out, nil
 }
 
-// claims builds the token's claims from the flags.
+// claims builds the token's claims from the flags, reporting every
+// problem with them.
 func (c *EntitlementCmd) claims(g *cli.Globals) (tool.Claims, error) {
+	var errs []error
 	apps := cli.List(c.App)
 	if len(apps) == 0 {
-		return tool.Claims{}, cli.Usagef("no application given").Hint("name the entitled application with --app, e.g. --app contosoapp")
+		errs = append(errs, cli.Usagef("no application given").Hint("name the entitled application with --app, e.g. --app contosoapp"))
 	}
 	addrs := cli.List(c.Address)
 	if len(addrs) == 0 {
 		local, err := localAddresses()
 		if err != nil || len(local) == 0 {
-			return tool.Claims{}, cli.Usagef("cannot list this machine's addresses: %v", err).Hint("give them with --address")
+			errs = append(errs, cli.Usagef("cannot list this machine's addresses: %v", err).Hint("give them with --address"))
 		}
 		addrs = local
 	}
 	for i, a := range addrs {
 		ip, err := netip.ParseAddr(a)
 		if err != nil {
-			return tool.Claims{}, cli.Usagef("--address %q is not an IP address", a).Hint("give IPv4 or IPv6 addresses, e.g. --address 10.0.0.4,fe80::1")
+			errs = append(errs, cli.Usagef("--address %q is not an IP address", a).Hint("give IPv4 or IPv6 addresses, e.g. --address 10.0.0.4,fe80::1"))
+			continue
 		}
 		addrs[i] = ip.WithZone("").String()
 	}
 	now := g.Now().Truncate(time.Second)
-	nbf := now
+	nbf, exp := now, time.Time{}
+	var terr error
 	if c.NotBefore != "" {
-		t, err := g.ParseTime("--not-before", c.NotBefore)
-		if err != nil {
-			return tool.Claims{}, err
+		if nbf, terr = g.ParseTime("--not-before", c.NotBefore); terr != nil {
+			errs = append(errs, terr)
 		}
-		nbf = t
 	}
-	var exp time.Time
 	if c.NotAfter != "" {
-		t, err := g.ParseTime("--not-after", c.NotAfter)
-		if err != nil {
-			return tool.Claims{}, err
+		var err error
+		if exp, err = g.ParseTime("--not-after", c.NotAfter); err != nil {
+			errs = append(errs, err)
+			terr = err
 		}
-		exp = t
 	} else {
 		life := tool.DefaultLifetime
 		if c.Lifetime != nil {
@@ -122,9 +130,13 @@ func (c *EntitlementCmd) claims(g *cli.Globals) (tool.Claims, error) {
 		}
 		exp = nbf.Add(life)
 	}
-	if !nbf.Before(exp) {
-		return tool.Claims{}, cli.Usagef("not-before %s is not earlier than not-after %s", nbf.Format(time.RFC3339), exp.Format(time.RFC3339)).
-			Hint("move --not-before earlier or --not-after (or --lifetime) later")
+	if terr == nil && !nbf.Before(exp) {
+		// Only --not-after can end validity before it starts: --lifetime is positive.
+		errs = append(errs, cli.Usagef("not-before %s is not earlier than not-after %s", nbf.Format(time.RFC3339), exp.Format(time.RFC3339)).
+			Hint("move --not-before earlier or --not-after later"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return tool.Claims{}, err
 	}
 	id := c.ID
 	if id == "" {

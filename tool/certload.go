@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,8 +19,9 @@ import (
 
 // LoadFile reads a credential from a file: PEM (certificates and a key, in
 // any order), DER, or PKCS#12 (.pfx, .p12, including the legacy 3DES and
-// RC2 encryption old Windows exports use). password is asked only for an
-// encrypted PKCS#12 file; it may be nil.
+// RC2 encryption old Windows exports use). A certificate without its key
+// takes the key from a file beside it (KeyFilesBeside) when there is one.
+// password is asked only for an encrypted PKCS#12 file; it may be nil.
 func LoadFile(path string, password func(file string) ([]byte, error)) (*Credential, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -30,13 +32,73 @@ func LoadFile(path string, password func(file string) ([]byte, error)) (*Credent
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	cred.File = path
+	if cred.Key == nil && !isPKCS12(path) {
+		for _, kf := range KeyFilesBeside(path) {
+			err := cred.UseKeyFile(kf)
+			if err == nil || !errors.Is(err, fs.ErrNotExist) {
+				return cred, err
+			}
+		}
+	}
 	return cred, nil
 }
 
-func parseCredential(path string, data []byte, password func(string) ([]byte, error)) (*Credential, error) {
-	ext := strings.ToLower(filepath.Ext(path))
+// KeyFilesBeside lists where the key of a certificate file is looked for,
+// in order, as mkcert, openssl and step name them: for name.pem (or .crt,
+// .cer), name-key.pem and name.key.
+func KeyFilesBeside(certFile string) []string {
+	base := strings.TrimSuffix(certFile, filepath.Ext(certFile))
+	return []string{base + "-key.pem", base + ".key"}
+}
+
+// UseKeyFile reads a private key from path (PEM or DER: PKCS#8, PKCS#1 or
+// SEC 1) and makes it the credential's key, which it must belong to.
+func (c *Credential) UseKeyFile(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	key, err := parseKeyFile(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if !samePublicKey(c.Certificate.PublicKey, key.Public()) {
+		return fmt.Errorf("the key in %s belongs to another certificate than %s (%s)", path, OrNone(c.File), c.Thumbprint())
+	}
+	c.Key, c.KeyFile = key, path
+	return nil
+}
+
+// parseKeyFile reads a file that holds one private key and nothing else.
+func parseKeyFile(data []byte) (crypto.Signer, error) {
+	if !bytes.Contains(data, []byte("-----BEGIN")) {
+		for _, typ := range []string{"PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"} {
+			if k, err := parseKey(&pem.Block{Type: typ, Bytes: data}); err == nil {
+				return k, nil
+			}
+		}
+		return nil, errors.New("not a PEM or DER private key")
+	}
+	cred, err := parsePEMBlocks(data)
 	switch {
-	case ext == ".pfx" || ext == ".p12":
+	case err != nil:
+		return nil, err
+	case cred.key == nil:
+		return nil, errors.New("no private key in the file")
+	case len(cred.certs) > 0:
+		return nil, errors.New("the file holds certificates too; name it as the certificate")
+	}
+	return cred.key, nil
+}
+
+func isPKCS12(path string) bool {
+	ext := strings.ToLower(filepath.Ext(path))
+	return ext == ".pfx" || ext == ".p12"
+}
+
+func parseCredential(path string, data []byte, password func(string) ([]byte, error)) (*Credential, error) {
+	switch {
+	case isPKCS12(path):
 		return parsePKCS12(path, data, password)
 	case bytes.Contains(data, []byte("-----BEGIN")):
 		return parsePEM(data)
@@ -51,6 +113,9 @@ func parseCredential(path string, data []byte, password func(string) ([]byte, er
 	return nil, fmt.Errorf("not a PEM, DER or PKCS#12 certificate: %v", err)
 }
 
+// errNeedsPassword is an encrypted PKCS#12 file read without a password.
+var errNeedsPassword = errors.New("the PKCS#12 file is encrypted: it needs a password")
+
 func parsePKCS12(path string, data []byte, password func(string) ([]byte, error)) (*Credential, error) {
 	key, cert, chain, err := pkcs12.DecodeChain(data, "")
 	if errors.Is(err, pkcs12.ErrIncorrectPassword) && password != nil {
@@ -61,7 +126,10 @@ func parsePKCS12(path string, data []byte, password func(string) ([]byte, error)
 		key, cert, chain, err = pkcs12.DecodeChain(data, string(pw))
 	}
 	if err != nil {
-		if errors.Is(err, pkcs12.ErrIncorrectPassword) {
+		switch {
+		case errors.Is(err, pkcs12.ErrIncorrectPassword) && password == nil:
+			return nil, errNeedsPassword
+		case errors.Is(err, pkcs12.ErrIncorrectPassword):
 			return nil, fmt.Errorf("wrong password for the PKCS#12 file")
 		}
 		return nil, fmt.Errorf("reading PKCS#12: %v", err)
@@ -73,7 +141,14 @@ func parsePKCS12(path string, data []byte, password func(string) ([]byte, error)
 	return &Credential{Certificate: cert, Chain: chain, Key: signer}, nil
 }
 
-func parsePEM(data []byte) (*Credential, error) {
+// pemContents is what the blocks of a PEM file hold.
+type pemContents struct {
+	certs []*x509.Certificate
+	key   crypto.Signer
+}
+
+// parsePEMBlocks reads the certificates and the (one) key of a PEM file.
+func parsePEMBlocks(data []byte) (pemContents, error) {
 	var certs []*x509.Certificate
 	var key crypto.Signer
 	for {
@@ -86,22 +161,31 @@ func parsePEM(data []byte) (*Credential, error) {
 		case "CERTIFICATE":
 			c, err := x509.ParseCertificate(block.Bytes)
 			if err != nil {
-				return nil, fmt.Errorf("certificate %d: %v", len(certs)+1, err)
+				return pemContents{}, fmt.Errorf("certificate %d: %v", len(certs)+1, err)
 			}
 			certs = append(certs, c)
 		case "PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY":
 			if key != nil {
-				return nil, fmt.Errorf("more than one private key")
+				return pemContents{}, fmt.Errorf("more than one private key")
 			}
 			k, err := parseKey(block)
 			if err != nil {
-				return nil, err
+				return pemContents{}, err
 			}
 			key = k
 		case "ENCRYPTED PRIVATE KEY":
-			return nil, fmt.Errorf("the private key is encrypted; decrypt it (openssl pkey) or use a PKCS#12 file")
+			return pemContents{}, fmt.Errorf("the private key is encrypted; decrypt it (openssl pkey) or use a PKCS#12 file")
 		}
 	}
+	return pemContents{certs: certs, key: key}, nil
+}
+
+func parsePEM(data []byte) (*Credential, error) {
+	pc, err := parsePEMBlocks(data)
+	if err != nil {
+		return nil, err
+	}
+	certs, key := pc.certs, pc.key
 	if len(certs) == 0 {
 		return nil, fmt.Errorf("no certificate in the PEM file")
 	}
@@ -155,12 +239,14 @@ func samePublicKey(a, b crypto.PublicKey) bool {
 	return false
 }
 
-// EncodePEM writes a credential as one PEM file: the certificate, its chain,
-// then the key (PKCS#8) when there is one.
+// EncodePEM writes a credential as one PEM file: the certificate (when
+// there is one), its chain, then the key (PKCS#8) when there is one.
 func EncodePEM(c *Credential) ([]byte, error) {
 	var b bytes.Buffer
 	for _, cert := range append([]*x509.Certificate{c.Certificate}, c.Chain...) {
-		pem.Encode(&b, &pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})
+		if cert != nil {
+			pem.Encode(&b, &pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})
+		}
 	}
 	if c.Key != nil {
 		der, err := x509.MarshalPKCS8PrivateKey(c.Key)

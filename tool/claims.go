@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"strings"
 	"time"
@@ -123,6 +124,9 @@ func parseClaims(payload []byte) (c Claims, present map[string]bool, audiences [
 	if err := dec.Decode(&raw); err != nil {
 		return c, nil, nil, fmt.Errorf("payload is not a JSON object: %v", err)
 	}
+	if _, err := dec.Token(); err != io.EOF {
+		return c, nil, nil, fmt.Errorf("payload has data after the claims object")
+	}
 	present = make(map[string]bool, len(raw))
 	for k, v := range raw {
 		if !bytes.Equal(bytes.TrimSpace(v), []byte("null")) {
@@ -156,8 +160,10 @@ func parseClaims(payload []byte) (c Claims, present map[string]bool, audiences [
 		if !present[name] {
 			return nil
 		}
+		// json.Number would take a quoted number too; a NumericDate is a
+		// JSON number (RFC 7519 §2).
 		var n json.Number
-		if err := json.Unmarshal(raw[name], &n); err != nil {
+		if jsonKind(raw[name]) != "a number" || json.Unmarshal(raw[name], &n) != nil {
 			return fmt.Errorf("claim %q is %s, want a NumericDate (seconds since 1970)", name, jsonKind(raw[name]))
 		}
 		f, err := n.Float64()

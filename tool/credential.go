@@ -17,6 +17,9 @@ type Credential struct {
 	Key crypto.Signer
 	// File is where the credential was loaded from, "" when made in memory.
 	File string
+	// KeyFile is where the key was read from when that is another file
+	// than File: one beside it (see KeyFilesBeside) or one named for it.
+	KeyFile string
 }
 
 // Thumbprint returns the leaf's SHA-1 thumbprint.

@@ -7,6 +7,7 @@ import (
 	"crypto/x509/pkix"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/big"
 	"net"
 	"os"
@@ -26,6 +27,9 @@ type DevPKI struct {
 	Encryption *Credential
 	// Dir is the folder the PKI lives in.
 	Dir string
+	// oldLayout is a PKI whose CA keys are still inside the certificate
+	// files.
+	oldLayout bool
 }
 
 // For returns the development certificate for a purpose.
@@ -43,10 +47,21 @@ func (p *DevPKI) For(purpose Purpose) *Credential {
 // DevHosts are the names the development TLS certificate always covers.
 var DevHosts = []string{"localhost", "127.0.0.1", "::1"}
 
-// devFiles names the PKI's files inside its folder.
-var devFiles = struct{ root, intermediate, tls, signing, encryption string }{
-	"root.pem", "intermediate.pem", "tls.pem", "signing.pem", "encryption.pem",
-}
+// The PKI's files inside its folder. The CA certificates are files of their
+// own, for trust stores and `curl --cacert`; their keys are beside them, as
+// mkcert keeps them (KeyFilesBeside). The leaves hold their keys.
+const (
+	DevRootFile         = "root.pem"
+	devIntermediateFile = "intermediate.pem"
+	devTLSFile          = "tls.pem"
+	devSigningFile      = "signing.pem"
+	devEncryptionFile   = "encryption.pem"
+	devLockFile         = ".dev.lock"
+)
+
+// lockWait bounds how long a process waits for another to finish changing
+// the development PKI: issuing a key takes well under a second.
+const lockWait = 2 * time.Minute
 
 func (s *Store) devDir() string { return filepath.Join(s.Dir, "dev") }
 
@@ -56,57 +71,123 @@ func (s *Store) HasDev() bool {
 	return err == nil
 }
 
-// Dev returns the development PKI, creating it on first need.
+// Dev returns the development PKI, creating it on first need; Created, when
+// set, hears of a PKI made here.
 func (s *Store) Dev() (*DevPKI, error) {
-	pki, _, err := s.CreateDev(nil, false)
+	pki, created, err := s.CreateDev(nil, false)
+	if created && s.Created != nil {
+		s.Created(pki.Dir)
+	}
 	return pki, err
 }
 
 // CreateDev makes the development PKI if it is missing, or replaces it with
 // force, and reports whether it made a new one. Extra TLS host names that
 // the current TLS certificate lacks get it re-issued under the same
-// intermediate. Two processes racing to create it end up with the same one:
-// each builds it in a folder of its own and renames it into place, and the
-// loser loads the winner's.
+// intermediate. A PKI whose CA keys are still inside root.pem and
+// intermediate.pem (as ses wrote it before) has them moved to files of
+// their own, the certificates unchanged. Processes that change the PKI at
+// the same time take turns (a lock file in the store), so each one's names
+// are kept; one that only reads it does not wait.
 func (s *Store) CreateDev(hosts []string, force bool) (*DevPKI, bool, error) {
+	if err := s.Check(); err != nil {
+		return nil, false, err
+	}
 	if !force {
 		pki, err := s.loadDev()
-		if err == nil {
-			return pki, false, s.addHosts(pki, hosts)
+		if err == nil && !pki.oldLayout && pki.missingHosts(hosts) == nil {
+			return pki, false, nil
 		}
-		if !errors.Is(err, os.ErrNotExist) {
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, false, err
 		}
 	}
 	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
 		return nil, false, fmt.Errorf("creating the store: %w", err)
 	}
-	tmp, err := os.MkdirTemp(s.Dir, ".dev-new-")
-	if err != nil {
-		return nil, false, fmt.Errorf("creating the development PKI: %w", err)
-	}
-	defer os.RemoveAll(tmp)
-	if err := writeDevPKI(tmp, append(slices.Clone(DevHosts), hosts...)); err != nil {
+	if err := s.Check(); err != nil { // it may have been there already
 		return nil, false, err
 	}
-	if force {
-		old, err := os.MkdirTemp(s.Dir, ".dev-old-")
-		if err != nil {
+	unlock, err := s.lock()
+	if err != nil {
+		return nil, false, err
+	}
+	defer unlock()
+	return s.changeDev(hosts, force)
+}
+
+// lock waits for the store's lock, for at most lockWait.
+func (s *Store) lock() (unlock func(), err error) {
+	path := filepath.Join(s.Dir, devLockFile)
+	deadline := time.Now().Add(lockWait)
+	for wait := 10 * time.Millisecond; ; wait = min(2*wait, 250*time.Millisecond) {
+		release, held, err := tryLock(path)
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("locking the development PKI: %w", err)
+		case held:
+			return release, nil
+		case time.Now().After(deadline):
+			return nil, fmt.Errorf("the development PKI in %s is being changed by another process (it holds %s)", s.devDir(), path)
+		}
+		time.Sleep(wait)
+	}
+}
+
+// changeDev does CreateDev's work under the lock.
+func (s *Store) changeDev(hosts []string, force bool) (*DevPKI, bool, error) {
+	pki, err := s.loadDev()
+	created := false
+	switch {
+	case force || errors.Is(err, fs.ErrNotExist):
+		if err := s.replaceDev(hosts, force); err != nil {
 			return nil, false, err
 		}
-		defer os.RemoveAll(old)
-		if err := os.Rename(s.devDir(), filepath.Join(old, "dev")); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return nil, false, fmt.Errorf("replacing the development PKI: %w", err)
+		if pki, err = s.loadDev(); err != nil {
+			return nil, false, err
 		}
-	}
-	created := os.Rename(tmp, s.devDir()) == nil
-	pki, err := s.loadDev()
-	if err != nil {
+		created = true
+	case err != nil:
 		return nil, false, err
+	case pki.oldLayout:
+		if err := pki.migrate(); err != nil {
+			return nil, false, err
+		}
 	}
 	return pki, created, s.addHosts(pki, hosts)
 }
 
+// replaceDev builds a new PKI in a folder of its own and renames it into
+// place, so that no reader sees half of one; with force the old one is
+// moved aside first.
+func (s *Store) replaceDev(hosts []string, force bool) error {
+	tmp, err := os.MkdirTemp(s.Dir, ".dev-new-")
+	if err != nil {
+		return fmt.Errorf("creating the development PKI: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	if err := writeDevPKI(tmp, append(slices.Clone(DevHosts), hosts...)); err != nil {
+		return err
+	}
+	if force {
+		old, err := os.MkdirTemp(s.Dir, ".dev-old-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(old)
+		if err := os.Rename(s.devDir(), filepath.Join(old, "dev")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("replacing the development PKI: %w", err)
+		}
+	}
+	if err := os.Rename(tmp, s.devDir()); err != nil {
+		return fmt.Errorf("creating the development PKI: %w", err)
+	}
+	return nil
+}
+
+// loadDev reads the PKI. A missing folder is fs.ErrNotExist; a missing or
+// damaged file says so with the way out (--force); a file that cannot be
+// read is reported with its cause, since replacing the PKI would not help.
 func (s *Store) loadDev() (*DevPKI, error) {
 	dir := s.devDir()
 	if _, err := os.Stat(dir); err != nil {
@@ -117,38 +198,73 @@ func (s *Store) loadDev() (*DevPKI, error) {
 		name string
 		dst  **Credential
 	}{
-		{devFiles.root, &pki.Root}, {devFiles.intermediate, &pki.Intermediate}, {devFiles.tls, &pki.TLS},
-		{devFiles.signing, &pki.Signing}, {devFiles.encryption, &pki.Encryption},
+		{DevRootFile, &pki.Root}, {devIntermediateFile, &pki.Intermediate}, {devTLSFile, &pki.TLS},
+		{devSigningFile, &pki.Signing}, {devEncryptionFile, &pki.Encryption},
 	} {
 		c, err := LoadFile(filepath.Join(dir, f.name), nil)
-		if err != nil || c.Key == nil {
-			return nil, fmt.Errorf("the development PKI in %s is incomplete (%s): replace it with `ses certs create --force`", dir, f.name)
+		var pathErr *fs.PathError
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return nil, fmt.Errorf("the development PKI in %s is incomplete (%s is missing): replace it with `ses certs create --force`", dir, f.name)
+		case errors.As(err, &pathErr):
+			return nil, fmt.Errorf("reading the development PKI: %w", err)
+		case err != nil:
+			return nil, fmt.Errorf("the development PKI in %s is damaged (%v): replace it with `ses certs create --force`", dir, err)
+		case c.Key == nil:
+			return nil, fmt.Errorf("the development PKI in %s is incomplete (%s has no private key): replace it with `ses certs create --force`", dir, f.name)
 		}
 		*f.dst = c
 	}
+	pki.oldLayout = pki.Root.KeyFile == "" || pki.Intermediate.KeyFile == ""
 	return pki, nil
+}
+
+// migrate moves the CA keys out of the certificate files: each key is
+// written to its own file before its certificate is rewritten alone, so a
+// reader finds the key in one place or the other.
+func (p *DevPKI) migrate() error {
+	for _, ca := range []*Credential{p.Root, p.Intermediate} {
+		if ca.KeyFile != "" {
+			continue
+		}
+		keyFile := KeyFilesBeside(ca.File)[0]
+		if err := writeCA(ca.File, keyFile, ca); err != nil {
+			return fmt.Errorf("moving the key of %s to %s: %w", ca.File, keyFile, err)
+		}
+		ca.KeyFile = keyFile
+	}
+	p.oldLayout = false
+	return nil
+}
+
+// missingHosts lists the hosts the TLS certificate does not name.
+func (p *DevPKI) missingHosts(hosts []string) []string {
+	have := tlsNames(p.TLS.Certificate)
+	var missing []string
+	for _, h := range hosts {
+		if !slices.Contains(have, h) && !slices.Contains(missing, h) {
+			missing = append(missing, h)
+		}
+	}
+	return missing
 }
 
 // addHosts re-issues the TLS certificate when hosts names one it lacks.
 func (s *Store) addHosts(pki *DevPKI, hosts []string) error {
-	have := tlsNames(pki.TLS.Certificate)
-	all := slices.Clone(have)
-	for _, h := range hosts {
-		if !slices.Contains(all, h) {
-			all = append(all, h)
-		}
-	}
-	if len(all) == len(have) {
+	missing := pki.missingHosts(hosts)
+	if missing == nil {
 		return nil
 	}
+	all := append(tlsNames(pki.TLS.Certificate), missing...)
 	tls, err := issue(devTemplate("ses development TLS", x509.KeyUsageDigitalSignature, all), pki.Intermediate)
 	if err != nil {
 		return err
 	}
 	tls.Chain = []*x509.Certificate{pki.Intermediate.Certificate}
-	if err := writeCredential(filepath.Join(pki.Dir, devFiles.tls), tls); err != nil {
+	if err := writeCredential(filepath.Join(pki.Dir, devTLSFile), tls); err != nil {
 		return err
 	}
+	tls.File = filepath.Join(pki.Dir, devTLSFile)
 	pki.TLS = tls
 	return nil
 }
@@ -183,10 +299,13 @@ func writeDevPKI(dir string, hosts []string) error {
 	if err != nil {
 		return err
 	}
-	for name, c := range map[string]*Credential{
-		devFiles.root: root, devFiles.intermediate: inter, devFiles.tls: tls,
-		devFiles.signing: sign, devFiles.encryption: enc,
-	} {
+	for name, c := range map[string]*Credential{DevRootFile: root, devIntermediateFile: inter} {
+		path := filepath.Join(dir, name)
+		if err := writeCA(path, KeyFilesBeside(path)[0], c); err != nil {
+			return err
+		}
+	}
+	for name, c := range map[string]*Credential{devTLSFile: tls, devSigningFile: sign, devEncryptionFile: enc} {
 		if err := writeCredential(filepath.Join(dir, name), c); err != nil {
 			return err
 		}
@@ -194,12 +313,31 @@ func writeDevPKI(dir string, hosts []string) error {
 	return nil
 }
 
+// writeCredential writes a certificate, its chain and its key to one file,
+// 0600.
 func writeCredential(path string, c *Credential) error {
 	data, err := EncodePEM(c)
 	if err != nil {
 		return err
 	}
 	return WriteFileAtomic(path, data, 0o600)
+}
+
+// writeCA writes a CA's key to keyFile (0600) and then its certificate
+// alone to certFile (0644: it is public, and what trust stores take).
+func writeCA(certFile, keyFile string, c *Credential) error {
+	key, err := EncodePEM(&Credential{Key: c.Key})
+	if err != nil {
+		return err
+	}
+	if err := WriteFileAtomic(keyFile, key, 0o600); err != nil {
+		return err
+	}
+	cert, err := EncodePEM(&Credential{Certificate: c.Certificate})
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(certFile, cert, 0o644)
 }
 
 func caTemplate(cn string, maxPath int) *x509.Certificate {
@@ -277,7 +415,7 @@ func issue(tmpl *x509.Certificate, parent *Credential) (*Credential, error) {
 // folder and a rename, so a reader never sees half of it. A path that names
 // something other than a regular file (/dev/stdout, /dev/null, a pipe) is
 // written in place: renaming over it would replace the device or pipe
-// with a file.
+// with a file. An error names path, never the temporary file.
 func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
 		if fi.IsDir() {
@@ -295,23 +433,38 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
-		return err
+		return writeError(path, err)
 	}
 	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(perm)
 	}
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return err
+	if err == nil {
+		err = f.Sync()
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	if err := f.Close(); err != nil {
-		return err
+	if err == nil {
+		err = os.Rename(f.Name(), path)
 	}
-	return os.Rename(f.Name(), path)
+	if err != nil {
+		return writeError(path, err)
+	}
+	return nil
+}
+
+// writeError is err, which may name the temporary file, as an error
+// writing path.
+func writeError(path string, err error) error {
+	var pe *fs.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		err = pe.Err
+	case errors.As(err, &le):
+		err = le.Err
+	}
+	return &fs.PathError{Op: "write", Path: path, Err: err}
 }

@@ -141,6 +141,7 @@ type joseHeader struct {
 	Kid string `json:"kid"`
 	X5T string `json:"x5t"`
 	Cty string `json:"cty"`
+	Zip string `json:"zip"`
 }
 
 func parseHeader(part string) (joseHeader, error) {
@@ -213,6 +214,12 @@ func (v *Verifier) decrypt(raw string, tok *Token, r *Explanation) (string, bool
 	}
 	if h.Alg != KeyAlgorithm || h.Enc != ContentEncryption {
 		r.fail("encryption", ReasonEncryptionAlgorithm, "token is encrypted with %s + %s, want %s + %s", OrNone(h.Alg), OrNone(h.Enc), KeyAlgorithm, ContentEncryption)
+		return "", false
+	}
+	if h.Zip != "" {
+		// Production never compresses; decompressing first would open the
+		// way to a decompression bomb.
+		r.fail("encryption", ReasonEncryptionAlgorithm, "token is compressed (zip %q); production tokens are never compressed", h.Zip)
 		return "", false
 	}
 	want := v.Decrypt.Thumbprint()
@@ -359,7 +366,11 @@ func (v *Verifier) readClaims(payload []byte, tok *Token, r *Explanation) {
 	} else {
 		r.pass(ClaimApplications, strings.Join(c.Applications, ", "))
 	}
-	required(ClaimID, "token id")
+	if present[ClaimID] && c.ID == "" {
+		r.fail(ClaimID, ReasonMissingClaim, "token's %q claim (token id) is empty", ClaimID)
+	} else {
+		required(ClaimID, "token id")
+	}
 	required(ClaimIssuedAt, "issued at")
 	for _, ip := range c.Addresses {
 		if _, err := parseAddress(ip); err != nil {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -30,7 +31,13 @@ func sealPayload(t *testing.T, payload map[string]any, sign *Credential, enc *x5
 	if err != nil {
 		t.Fatal(err)
 	}
-	jws, err := signJWS(b, sign)
+	return sealBytes(t, b, sign, enc)
+}
+
+// sealBytes signs and encrypts payload as given, byte for byte.
+func sealBytes(t *testing.T, payload []byte, sign *Credential, enc *x509.Certificate) string {
+	t.Helper()
+	jws, err := signJWS(payload, sign)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,6 +128,11 @@ func TestOpen(t *testing.T) {
 		delete(p, claim)
 		return sealPayload(t, p, sign, enc.Certificate)
 	}
+	quoted := func(claim string) string {
+		p := payloadOf(good)
+		p[claim] = fmt.Sprint(p[claim].(float64))
+		return sealPayload(t, p, sign, enc.Certificate)
+	}
 	forgedKid := &Credential{Certificate: sign.Certificate, Key: other.Key}
 	wrongKeyCert := *enc.Certificate
 	wrongKeyCert.PublicKey = other.Certificate.PublicKey
@@ -157,6 +169,13 @@ func TestOpen(t *testing.T) {
 		{"missing iat", all, without("iat"), req, ReasonMissingClaim},
 		{"missing app", all, without("app"), req, ReasonMissingClaim},
 		{"bad ip claim", all, mustSeal(t, with(func(c *Claims) { c.Addresses = []string{"10.0.0.1", "not-an-ip"} }), sign, enc.Certificate), req, ReasonAddressClaim},
+		{"exp a quoted number", all, quoted(ClaimExpiry), req, ReasonClaims},
+		{"nbf a quoted number", all, quoted(ClaimNotBefore), req, ReasonClaims},
+		{"iat a quoted number", all, quoted(ClaimIssuedAt), req, ReasonClaims},
+		{"empty id", all, mustSeal(t, with(func(c *Claims) { c.ID = "" }), sign, enc.Certificate), req, ReasonMissingClaim},
+		{"data after the claims", all, sealBytes(t, append(must(json.Marshal(good)), ` {}`...), sign, enc.Certificate), req, ReasonClaims},
+		{"white space after the claims", all, sealBytes(t, append(must(json.Marshal(good)), " \r\n"...), sign, enc.Certificate), req, ""},
+		{"compressed", all, compressed(t, mustSeal(t, good, sign, nil), enc), req, ReasonEncryptionAlgorithm},
 		{"exp a string", all, sealPayload(t, func() map[string]any { p := payloadOf(good); p["exp"] = "tomorrow"; return p }(), sign, enc.Certificate), req, ReasonClaims},
 		{"unsigned when signing required", all, mustSeal(t, good, nil, enc.Certificate), req, ReasonNotSigned},
 		{"signed when none configured", Verifier{Decrypt: enc}, mustSeal(t, good, sign, enc.Certificate), req, ReasonUnexpectedSignature},
@@ -282,6 +301,33 @@ func rsa15(t *testing.T, inner string, enc *Credential) string {
 	return s
 }
 
+// compressed encrypts the inner token as production does, but with the
+// payload DEFLATE-compressed ("zip":"DEF"), using go-jose.
+func compressed(t testing.TB, inner string, enc *Credential) string {
+	t.Helper()
+	e, err := jose.NewEncrypter(jose.A256CBC_HS512, jose.Recipient{Algorithm: jose.RSA_OAEP, Key: enc.Certificate.PublicKey, KeyID: enc.Thumbprint().String()},
+		&jose.EncrypterOptions{Compression: jose.DEFLATE, ExtraHeaders: map[jose.HeaderKey]any{"typ": "JWT", "cty": "JWT"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := e.Encrypt([]byte(inner))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := obj.CompactSerialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
 // hs256WithPublicKey is the classic key-confusion attack: an HMAC keyed with
 // the bytes of the RSA public key a verifier might hold.
 func hs256WithPublicKey(t *testing.T, c Claims, sign *Credential) string {
@@ -306,6 +352,11 @@ func FuzzOpen(f *testing.F) {
 	}
 	f.Add(tok)
 	f.Add(tamper(tok, 1))
+	inner, err := Seal(testClaims(now), sign, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(compressed(f, inner, enc))
 	unsigned, _ := Seal(testClaims(now), nil, nil)
 	f.Add(unsigned)
 	f.Add("a.b.c")

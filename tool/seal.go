@@ -4,17 +4,16 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1"
 	"crypto/sha512"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
+
+	josecipher "github.com/go-jose/go-jose/v4/cipher"
 )
 
 // The algorithms of the production token: the only ones Seal writes and
@@ -97,7 +96,8 @@ func encryptJWE(plaintext []byte, to *x509.Certificate) (string, error) {
 	protected := header("alg", KeyAlgorithm, "enc", ContentEncryption, "kid", ThumbprintOf(to).String(), "typ", "JWT", "cty", "JWT")
 
 	// A256CBC-HS512 (RFC 7518 §5.2.5): a 64-byte key, the first half for
-	// HMAC-SHA-512, the second for AES-256-CBC.
+	// HMAC-SHA-512, the second for AES-256-CBC; the protected header, as
+	// written, is the additional authenticated data.
 	cek := make([]byte, 64)
 	iv := make([]byte, aes.BlockSize)
 	if _, err := rand.Read(cek); err != nil {
@@ -110,21 +110,15 @@ func encryptJWE(plaintext []byte, to *x509.Certificate) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("encrypting to %s: %w", ThumbprintOf(to), err)
 	}
-	block, err := aes.NewCipher(cek[32:])
+	aead, err := josecipher.NewCBCHMAC(cek, aes.NewCipher)
 	if err != nil {
 		return "", err
 	}
-	pad := aes.BlockSize - len(plaintext)%aes.BlockSize
-	ct := append(bytes.Clone(plaintext), bytes.Repeat([]byte{byte(pad)}, pad)...)
-	cipher.NewCBCEncrypter(block, iv).CryptBlocks(ct, ct)
-
-	aad := []byte(protected)
-	mac := hmac.New(sha512.New, cek[:32])
-	mac.Write(aad)
-	mac.Write(iv)
-	mac.Write(ct)
-	binary.Write(mac, binary.BigEndian, uint64(len(aad))*8)
-	tag := mac.Sum(nil)[:32]
+	// Seal returns the ciphertext and then the tag, which is as long as
+	// the HMAC key: 32 bytes.
+	sealed := aead.Seal(nil, iv, plaintext, []byte(protected))
+	tagAt := len(sealed) - len(cek)/2
+	ct, tag := sealed[:tagAt], sealed[tagAt:]
 
 	return protected + "." + b64.EncodeToString(wrapped) + "." + b64.EncodeToString(iv) + "." +
 		b64.EncodeToString(ct) + "." + b64.EncodeToString(tag), nil

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -26,13 +27,17 @@ type Cmd struct {
 	Address      string   `help:"Check that the token entitles this address." placeholder:"IP"`
 	Audience     string   `help:"Expected audience (default: ${default_audience})." placeholder:"URL"`
 	Issuer       string   `help:"Expected issuer (default: ${default_issuer})." placeholder:"URL"`
-	At           string   `help:"Judge the token as of this time (RFC 3339, yyyy-MM-ddTHH:mm, a date, or +2h/-1d from now)." placeholder:"TIME"`
+	At           string   `help:"Judge the token as of this time, as ses token --not-before takes it (2026-11-22T10:00Z, 2026-11-22T10:00 local, 11/22/2026 10:00:00 local, a date, or +2h/-1d from now)." placeholder:"TIME"`
 	Key          []string `help:"Simple Web Token: an HMAC-SHA256 key (base64); give the current and then the previous key." placeholder:"KEY"`
 	JSON         bool     `help:"Print the explanation as JSON."`
 }
 
 // Run explains the token and exits 1 when it is not valid.
 func (c *Cmd) Run(g *cli.Globals) error {
+	if fi, err := os.Stat(c.Token); c.Token != "-" && err == nil && fi.Mode().IsRegular() {
+		return cli.Usagef("%s is a file, not a token", c.Token).
+			Hint("read the token from it with --token-file %s (or from stdin: ses verify - < %s)", c.Token, c.Token)
+	}
 	raw, err := g.ReadToken(c.Token, c.TokenFile, client.EnvToken)
 	if err != nil {
 		return err
@@ -80,7 +85,7 @@ func (c *Cmd) Run(g *cli.Globals) error {
 // hints say, for the failures a person can act on, which flag to change.
 var hints = map[tool.Reason]string{
 	tool.ReasonEncryptionKey:        "pass the certificate the token was encrypted to with --encrypt (a file, or its thumbprint from `ses certs list`)",
-	tool.ReasonSigningKey:           "pass the certificate the token was signed with with --sign",
+	tool.ReasonSigningKey:           "pass the certificate the token was signed with as --sign",
 	tool.ReasonUnexpectedEncryption: "the token is encrypted: pass --encrypt CERT (dev for the development certificate)",
 	tool.ReasonNotEncrypted:         "the token is not encrypted: pass --encrypt none if the server accepts unencrypted tokens",
 	tool.ReasonUnexpectedSignature:  "the token is signed: pass --sign CERT (dev for the development certificate)",

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/seskit/ses/tool"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Config is a namespace file, YAML or JSON.

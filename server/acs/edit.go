@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/seskit/ses/tool"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // File is a namespace file opened for editing. It holds the file's YAML
