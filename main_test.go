@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/csv"
@@ -16,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,6 +25,8 @@ import (
 	_ "time/tzdata" // the scripts set TZ, whatever the machine has
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/seskit/ses/internal/contract"
+	"github.com/seskit/ses/tool"
 	"github.com/seskit/ses/wrapauth/reverser"
 )
 
@@ -166,12 +170,16 @@ func waitbody(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	re, err := regexp.Compile(args[1])
 	ts.Check(err)
+	u, err := url.Parse(args[0])
+	ts.Check(err)
+	doc := contractFor(ts, u)
 	for i := 0; i < 600; i++ {
 		resp, err := devClient(ts).Get(args[0])
 		if err == nil {
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			if re.Match(body) {
+				checkContract(ts, doc, resp.Request, resp, body)
 				return
 			}
 		}
@@ -219,6 +227,7 @@ func httpsCmd(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		req.Header.Set("Authorization", auth)
 	}
+	doc := contractFor(ts, req.URL)
 	resp, err := devClient(ts).Do(req)
 	if err != nil {
 		if neg {
@@ -231,6 +240,57 @@ func httpsCmd(ts *testscript.TestScript, neg bool, args []string) {
 	fmt.Fprintf(ts.Stdout(), "%d\n%s\n", resp.StatusCode, data)
 	if neg {
 		ts.Fatalf("https: the request went through")
+	}
+	checkContract(ts, doc, req, resp, data)
+}
+
+// openAPIFile is the document a ses server's answers are checked against.
+const openAPIFile = "server/openapi.json"
+
+// contractFor returns the checker of openapi.json for a request to u if
+// the server there serves the document (a ses server; the reverser does
+// not), else nil. Whether it does is asked once per script and origin,
+// before the request (a server may stop after it), and the document it
+// serves must be the file.
+func contractFor(ts *testscript.TestScript, u *url.URL) *contract.Checker {
+	c, err := contract.Load(func() ([]byte, error) { return os.ReadFile(openAPIFile) })
+	ts.Check(err)
+	origin := u.Scheme + "://" + u.Host
+	known := strings.Fields(ts.Getenv("CONTRACT_ORIGINS"))
+	switch {
+	case slices.Contains(known, origin+"=yes"):
+		return c
+	case slices.Contains(known, origin+"=no"):
+		return nil
+	}
+	served, err := devClient(ts).Get(origin + tool.PathOpenAPI)
+	if err != nil {
+		return nil // nothing there (yet); the request will tell
+	}
+	doc, _ := io.ReadAll(served.Body)
+	served.Body.Close()
+	mark := "=no"
+	if served.StatusCode == http.StatusOK {
+		if want, err := os.ReadFile(openAPIFile); err != nil || !bytes.Equal(doc, want) {
+			ts.Fatalf("%s%s is not %s", origin, tool.PathOpenAPI, openAPIFile)
+		}
+		mark = "=yes"
+	}
+	ts.Setenv("CONTRACT_ORIGINS", strings.Join(append(known, origin+mark), " "))
+	if mark == "=no" {
+		return nil
+	}
+	return c
+}
+
+// checkContract fails the script when an answer breaks the document of
+// c, if c is not nil.
+func checkContract(ts *testscript.TestScript, c *contract.Checker, req *http.Request, resp *http.Response, body []byte) {
+	if c == nil {
+		return
+	}
+	if err := c.Check(req, resp.StatusCode, resp.Header, body); err != nil {
+		ts.Fatalf("contract: %v", err)
 	}
 }
 

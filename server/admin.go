@@ -34,7 +34,7 @@ func (h *Handler) admin(w http.ResponseWriter, r *http.Request, path string, out
 		leases, _ := h.cfg.Leases.Active(now, -1)
 		writeJSON(w, http.StatusOK, leases)
 	case path == adminDecisionsPath && r.Method == http.MethodGet:
-		writeJSON(w, http.StatusOK, h.cfg.Usage.recent(0, recentDecisions, UsageRecord.isDecision))
+		writeJSON(w, http.StatusOK, decisionsOf(h.cfg.Usage.recent(0, recentDecisions, UsageRecord.isDecision)))
 	case isLease && r.Method == http.MethodDelete:
 		lease, err := h.cfg.Leases.Release(id, now)
 		out.app = lease.Application

@@ -106,6 +106,8 @@ var (
 	adminPath          = canonical(tool.PathAdmin)
 	adminLeasesPath    = canonical(tool.PathAdminLeases)
 	adminDecisionsPath = canonical(tool.PathAdminDecisions)
+	openAPIPath        = canonical(tool.PathOpenAPI)
+	docsPath           = canonical(tool.PathDocs)
 )
 
 // route picks the handler. Paths match in any case and may end in "/", as
@@ -143,6 +145,10 @@ func (h *Handler) route(w http.ResponseWriter, r *http.Request, out *outcome) {
 		h.feed(w, r, out)
 	case path == usagePath && r.Method == http.MethodGet:
 		h.usage(w, r, out)
+	case path == openAPIPath && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+		openAPI(w)
+	case path == docsPath && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+		docs(w, out)
 	case path == wrapPath && h.cfg.Auth != nil:
 		h.cfg.Auth.ServeHTTP(w, r)
 	case (path == adminPath || strings.HasPrefix(path, adminPath+"/")) && h.cfg.Auth != nil:

@@ -195,7 +195,7 @@ func TestPeerAddress(t *testing.T) {
 		r := httptest.NewRequest("POST", "/softwareEntitlements"+v6, strings.NewReader(body(tok, "contosoapp")))
 		r.RemoteAddr = remote
 		w := httptest.NewRecorder()
-		f.h.ServeHTTP(w, r)
+		f.served.ServeHTTP(w, r)
 		if w.Code != want {
 			t.Errorf("from %s: %d, want %d", remote, w.Code, want)
 		}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/seskit/ses/internal/contract"
 	"github.com/seskit/ses/internal/testpki"
 	"github.com/seskit/ses/tool"
 )
@@ -54,11 +55,34 @@ func (c *clock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
+// checker is the contract check of openapi.json.
+func checker(t testing.TB) *contract.Checker {
+	c, err := contract.Load(func() ([]byte, error) { return openAPIDocument, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// checked is h with every answer checked against openapi.json: one that
+// breaks the document fails t.
+func checked(t testing.TB, h http.Handler) http.Handler { return checker(t).Handler(t, h) }
+
+// checkAnswer fails t when resp, whose body was body, breaks openapi.json:
+// for the tests of a whole server, whose handler they cannot wrap.
+func checkAnswer(t testing.TB, resp *http.Response, body []byte) {
+	if err := checker(t).Check(resp.Request, resp.StatusCode, resp.Header, body); err != nil {
+		t.Errorf("contract: %v", err)
+	}
+}
+
 // fixture is the handler served over TLS on 127.0.0.1, with a settable
-// clock and a token maker.
+// clock and a token maker. Every answer is checked against openapi.json
+// (served is h so checked).
 type fixture struct {
 	t      *testing.T
 	h      *Handler
+	served http.Handler
 	srv    *httptest.Server
 	client *http.Client
 	clock  *clock
@@ -82,7 +106,8 @@ func newFixture(t *testing.T, mod ...func(*HandlerConfig)) *fixture {
 		m(&cfg)
 	}
 	f.h = NewHandler(cfg)
-	f.srv = httptest.NewTLSServer(f.h) // listens on 127.0.0.1, port picked
+	f.served = checked(t, f.h)
+	f.srv = httptest.NewTLSServer(f.served) // listens on 127.0.0.1, port picked
 	t.Cleanup(f.srv.Close)
 	f.client = f.srv.Client()
 	return f

@@ -120,7 +120,9 @@ func TestKillKeepsAcknowledgedLeases(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		checkAnswer(t, resp, body)
 		if resp.StatusCode != 200 {
 			t.Errorf("lease %s, acknowledged before the kill: renewal %d, want 200", id, resp.StatusCode)
 		}

@@ -183,3 +183,41 @@ func redactPath(path string) string {
 	}
 	return path
 }
+
+// decision is a decision of the usage record as GET /admin/decisions
+// answers it.
+type decision struct {
+	Time       time.Time     `json:"time"`
+	Method     string        `json:"method"`
+	Path       string        `json:"path"`
+	APIVersion string        `json:"apiVersion"`
+	App        string        `json:"app"`
+	Remote     string        `json:"remote"`
+	Status     int           `json:"status"`
+	Decision   tool.Decision `json:"decision"`
+	Reasons    []tool.Reason `json:"reasons"`
+}
+
+// decisionsOf turns decision records into the management API's decisions:
+// the request's method and path follow from the record's event, a lease
+// in the path named by its fingerprint.
+func decisionsOf(recs []UsageRecord) []decision {
+	out := make([]decision, 0, len(recs))
+	for _, r := range recs {
+		d := decision{Time: r.Time, Method: http.MethodPost, Path: tool.PathEntitlements, APIVersion: r.APIVersion,
+			App: r.App, Remote: r.Peer, Status: r.Status, Decision: r.Outcome}
+		switch r.Event {
+		case UsageRenew:
+			d.Path += "/{" + r.Lease + "}"
+		case UsageRelease:
+			d.Method, d.Path = http.MethodDelete, d.Path+"/{"+r.Lease+"}"
+		case UsageRevoke:
+			d.Method, d.Path = http.MethodDelete, tool.PathAdminLeases+"/{"+r.Lease+"}"
+		}
+		for _, reason := range strings.Fields(r.Reason) {
+			d.Reasons = append(d.Reasons, tool.Reason(reason))
+		}
+		out = append(out, d)
+	}
+	return out
+}

@@ -72,8 +72,9 @@ func TestRunReloadsNamespace(t *testing.T) {
 		if err != nil {
 			return 0
 		}
-		io.Copy(io.Discard, resp.Body)
+		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		checkAnswer(t, resp, body)
 		return resp.StatusCode
 	}
 	post := func(path, body string) (int, map[string]string) {
@@ -82,8 +83,10 @@ func TestRunReloadsNamespace(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
+		answer, _ := io.ReadAll(resp.Body)
+		checkAnswer(t, resp, answer)
 		var m map[string]string
-		json.NewDecoder(resp.Body).Decode(&m)
+		json.Unmarshal(answer, &m)
 		return resp.StatusCode, m
 	}
 	status, lease := post("/softwareEntitlements", leaseBody(tok, "contosoapp", "PT10M"))

@@ -99,6 +99,7 @@ func TestRunDrainsOnSIGTERM(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		data, err := io.ReadAll(resp.Body)
+		checkAnswer(t, resp, data)
 		answered <- result{resp.StatusCode, string(data), err}
 	}()
 	<-gated.started

@@ -37,6 +37,10 @@ const (
 	// PathUsage is the usage record (GET), as JSON or CSV (QueryFormat or
 	// the Accept header), filtered by QueryFrom, QueryTo and QueryApp.
 	PathUsage = "/usage"
+	// PathOpenAPI is the OpenAPI document of every path here (GET).
+	PathOpenAPI = "/openapi.json"
+	// PathDocs is the reference page rendered from that document (GET).
+	PathDocs = "/docs"
 )
 
 // The query parameters of PathStatusFeed and PathUsage.

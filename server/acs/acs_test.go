@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seskit/ses/internal/contract"
 	"github.com/seskit/ses/tool"
 )
 
@@ -69,6 +70,16 @@ func (c *clock) Add(d time.Duration) {
 
 func key(s string) []byte { k, _ := tool.ParseSWTKey(s); return k }
 
+// checked is h with every answer checked against the server's OpenAPI
+// document: one that breaks it fails t.
+func checked(t testing.TB, h http.Handler) http.Handler {
+	c, err := contract.Load(func() ([]byte, error) { return os.ReadFile("../openapi.json") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.Handler(t, h)
+}
+
 // post sends a WRAP request over HTTPS to the namespace.
 func post(t *testing.T, srv *httptest.Server, form url.Values) (*http.Response, string) {
 	t.Helper()
@@ -87,7 +98,7 @@ func assertion(issuer, keyB64 string, claims ...tool.SWTClaim) string {
 
 func TestWRAP(t *testing.T) {
 	svc, _ := service(t)
-	srv := httptest.NewTLSServer(svc)
+	srv := httptest.NewTLSServer(checked(t, svc))
 	defer srv.Close()
 
 	tests := []struct {

@@ -286,7 +286,7 @@ func TestNewFile(t *testing.T) {
 		}
 	}
 	svc := NewService(mustLoad(t, path), Options{})
-	if status, body, _ := wrap(svc, "10.0.0.1:1", map[string][]string{"wrap_name": {"client"}, "wrap_password": {agentKey}, "wrap_scope": {"https://localhost/reverser"}}); status != 200 {
+	if status, body, _ := wrap(t, svc, "10.0.0.1:1", map[string][]string{"wrap_name": {"client"}, "wrap_password": {agentKey}, "wrap_scope": {"https://localhost/reverser"}}); status != 200 {
 		t.Errorf("WRAP with the new namespace: %d %s", status, body)
 	}
 }

@@ -15,13 +15,14 @@ import (
 )
 
 // wrap posts form to svc from remote and returns the status, the body and
-// the Retry-After header.
-func wrap(svc *Service, remote string, form url.Values) (int, string, string) {
+// the Retry-After header. The answer is checked against the OpenAPI
+// document.
+func wrap(t testing.TB, svc *Service, remote string, form url.Values) (int, string, string) {
 	r := httptest.NewRequest("POST", "/WRAPv0.9/", strings.NewReader(form.Encode()))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	r.RemoteAddr = remote
 	w := httptest.NewRecorder()
-	svc.ServeHTTP(w, r)
+	checked(t, svc).ServeHTTP(w, r)
 	return w.Code, strings.TrimSpace(w.Body.String()), w.Header().Get("Retry-After")
 }
 
@@ -50,7 +51,7 @@ func TestAssertionAudience(t *testing.T) {
 		{"https://localhost:4443/admin", 401},
 	} {
 		a := tool.SignSWT(tool.SWT{Issuer: "partner", Audience: tt.audience, ExpiresOn: clk.Now().Add(time.Minute), Claims: []tool.SWTClaim{role}}, key(partnerKey))
-		status, body, _ := wrap(svc, "10.0.0.1:1000", assertionForm(a))
+		status, body, _ := wrap(t, svc, "10.0.0.1:1000", assertionForm(a))
 		if status != tt.status {
 			t.Errorf("audience %q: %d %s, want %d", tt.audience, status, body, tt.status)
 		}
@@ -75,7 +76,7 @@ func TestAssertionLifetime(t *testing.T) {
 		{24 * 365 * time.Hour, 401},
 	} {
 		a := tool.SignSWT(tool.SWT{Issuer: "partner", Audience: testEndpoint, ExpiresOn: clk.Now().Add(tt.left), Claims: []tool.SWTClaim{role}}, key(partnerKey))
-		status, body, _ := wrap(svc, "10.0.0.1:1000", assertionForm(a))
+		status, body, _ := wrap(t, svc, "10.0.0.1:1000", assertionForm(a))
 		if status != tt.status {
 			t.Errorf("%s left: %d %s, want %d", tt.left, status, body, tt.status)
 		}
@@ -111,30 +112,30 @@ func TestThrottle(t *testing.T) {
 	wrong := passwordForm("buildagent", partnerKey)
 	right := passwordForm("buildagent", agentKey)
 	for i := 1; i <= freeFailures+1; i++ {
-		if status, body, _ := wrap(svc, "10.0.0.1:1000", wrong); status != 401 {
+		if status, body, _ := wrap(t, svc, "10.0.0.1:1000", wrong); status != 401 {
 			t.Fatalf("failure %d: %d %s, want 401", i, status, body)
 		}
 	}
 	// Shut for firstDelay: even the right password, from another peer.
-	status, body, retry := wrap(svc, "10.0.0.2:1000", right)
+	status, body, retry := wrap(t, svc, "10.0.0.2:1000", right)
 	if status != http.StatusTooManyRequests || retry != "1" || !strings.Contains(body, "too many failed attempts") {
 		t.Fatalf("right password while shut: %d %q Retry-After %q, want 429 after 1", status, body, retry)
 	}
 	clk.Add(firstDelay)
 	// Open again; one more failure shuts it for twice as long.
-	if status, body, _ := wrap(svc, "10.0.0.1:1000", wrong); status != 401 {
+	if status, body, _ := wrap(t, svc, "10.0.0.1:1000", wrong); status != 401 {
 		t.Fatalf("after the wait: %d %s, want 401", status, body)
 	}
-	if _, _, retry := wrap(svc, "10.0.0.2:1000", right); retry != "2" {
+	if _, _, retry := wrap(t, svc, "10.0.0.2:1000", right); retry != "2" {
 		t.Fatalf("second delay: Retry-After %q, want 2", retry)
 	}
 	clk.Add(2 * firstDelay)
-	if status, body, _ := wrap(svc, "10.0.0.2:1000", right); status != 200 {
+	if status, body, _ := wrap(t, svc, "10.0.0.2:1000", right); status != 200 {
 		t.Fatalf("right password after the wait: %d %s", status, body)
 	}
 	// The success forgot the issuer's failures: three free ones again.
 	for i := 1; i <= freeFailures; i++ {
-		if status, _, _ := wrap(svc, "10.0.0.3:1000", wrong); status != 401 {
+		if status, _, _ := wrap(t, svc, "10.0.0.3:1000", wrong); status != 401 {
 			t.Fatalf("after a success, failure %d: %d, want 401", i, status)
 		}
 	}
@@ -143,29 +144,29 @@ func TestThrottle(t *testing.T) {
 	// shut out too, for every name; another address is not.
 	svc, clk = service(t)
 	for i := 1; i <= freeFailures+1; i++ {
-		wrap(svc, "[2001:db8::1]:1000", passwordForm("nobody"+strconv.Itoa(i), agentKey))
+		wrap(t, svc, "[2001:db8::1]:1000", passwordForm("nobody"+strconv.Itoa(i), agentKey))
 	}
-	if status, _, _ := wrap(svc, "[2001:db8::2]:1000", right); status != http.StatusTooManyRequests {
+	if status, _, _ := wrap(t, svc, "[2001:db8::2]:1000", right); status != http.StatusTooManyRequests {
 		t.Errorf("same /64, right password: %d, want 429", status)
 	}
-	if status, _, _ := wrap(svc, "10.0.0.9:1000", right); status != 200 {
+	if status, _, _ := wrap(t, svc, "10.0.0.9:1000", right); status != 200 {
 		t.Errorf("another peer, right password: %d, want 200", status)
 	}
 	// A name that does not exist is throttled exactly as one that does.
 	for i := 1; i <= freeFailures+1; i++ {
-		wrap(svc, "10.0.1."+strconv.Itoa(i)+":1000", passwordForm("nosuchissuer", agentKey))
+		wrap(t, svc, "10.0.1."+strconv.Itoa(i)+":1000", passwordForm("nosuchissuer", agentKey))
 	}
-	if status, _, _ := wrap(svc, "10.0.2.1:1000", passwordForm("nosuchissuer", agentKey)); status != http.StatusTooManyRequests {
+	if status, _, _ := wrap(t, svc, "10.0.2.1:1000", passwordForm("nosuchissuer", agentKey)); status != http.StatusTooManyRequests {
 		t.Errorf("unknown issuer after failures: %d, want 429 as for a known one", status)
 	}
 	// Assertions with a bad signature count as failures as well.
 	clk.Add(forgetAfter + time.Second)
 	bad := assertion("partner", agentKey, tool.SWTClaim{Name: "role", Values: []string{"operator"}})
 	for i := 1; i <= freeFailures+1; i++ {
-		wrap(svc, "10.0.3."+strconv.Itoa(i)+":1000", assertionForm(bad))
+		wrap(t, svc, "10.0.3."+strconv.Itoa(i)+":1000", assertionForm(bad))
 	}
 	good := assertion("partner", partnerKey, tool.SWTClaim{Name: "role", Values: []string{"operator"}})
-	if status, _, _ := wrap(svc, "10.0.4.1:1000", assertionForm(good)); status != http.StatusTooManyRequests {
+	if status, _, _ := wrap(t, svc, "10.0.4.1:1000", assertionForm(good)); status != http.StatusTooManyRequests {
 		t.Errorf("good assertion after bad ones: %d, want 429", status)
 	}
 }
@@ -189,7 +190,7 @@ func TestRefusalsRevealNothing(t *testing.T) {
 	svc, _ := service(t)
 	answers := map[string]bool{}
 	for i, name := range []string{"buildagent", "partner", "nobody"} { // one key, two keys, none
-		_, body, _ := wrap(svc, "10.0.5."+strconv.Itoa(i)+":1000", passwordForm(name, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="))
+		_, body, _ := wrap(t, svc, "10.0.5."+strconv.Itoa(i)+":1000", passwordForm(name, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="))
 		answers[body] = true
 	}
 	if len(answers) != 1 {
@@ -198,7 +199,7 @@ func TestRefusalsRevealNothing(t *testing.T) {
 	answers = map[string]bool{}
 	for i, name := range []string{"buildagent", "partner", "nobody"} {
 		a := assertion(name, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", tool.SWTClaim{Name: "role", Values: []string{"operator"}})
-		_, body, _ := wrap(svc, "10.0.6."+strconv.Itoa(i)+":1000", assertionForm(a))
+		_, body, _ := wrap(t, svc, "10.0.6."+strconv.Itoa(i)+":1000", assertionForm(a))
 		answers[body] = true
 		if strings.ContainsAny(body, "0123456789") {
 			t.Errorf("assertion of %s: %q has a number in it", name, body)

@@ -71,7 +71,7 @@ func TestMintIsWhatTheIssuerReturns(t *testing.T) {
 			tool.SWTClaim{Name: "role", Values: []string{"operator"}})), "partner",
 			[]tool.SWTClaim{{Name: "group", Values: []string{"ops", "dev"}}, {Name: "role", Values: []string{"operator"}}}},
 	} {
-		status, body, _ := wrap(svc, "10.0.0.1:1", tt.form)
+		status, body, _ := wrap(t, svc, "10.0.0.1:1", tt.form)
 		answer, _ := url.ParseQuery(body)
 		m, err := svc.Namespace().Map(adminScope, tt.issuer, tt.claims)
 		if err != nil {
