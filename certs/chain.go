@@ -94,11 +94,7 @@ func (c *ChainCmd) Run(g *cli.Globals) error {
 	}
 
 	// Judge the chain as the client would.
-	cfg, err := client.TLSConfig(host, o)
-	if err != nil {
-		return err
-	}
-	roots := cfg.RootCAs
+	roots := client.Roots(host, o)
 	chains, err := verifyChain(state, host, roots)
 	if err != nil {
 		fmt.Fprintf(g.Stdout, "\nresult: the chain does not verify: %s\n", tool.Printable(err.Error()))

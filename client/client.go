@@ -264,22 +264,52 @@ func ParseURL(s string) (*url.URL, error) {
 	return u, nil
 }
 
-// TLSConfig is the TLS configuration every ses client uses for host:
-// TLS 1.2 or later, the system roots, o.ExtraRoots and the o.HostRoots
-// that name host, host name verification, and then, inside the handshake
-// and so before any request byte is sent, the pin check. o.OnHandshake
-// hears of every chain the server presents.
-func TLSConfig(host string, o Options) (*tls.Config, error) {
+// systemRoots is the system's certificate pool, read on first need: reading
+// it costs more than all the rest of a check's start-up, and a server that
+// the extra roots and the pins trust (a development server) never needs
+// it.
+var systemRoots = sync.OnceValue(func() *x509.CertPool {
 	roots, err := x509.SystemCertPool()
 	if err != nil || roots == nil {
-		roots = x509.NewCertPool()
+		return x509.NewCertPool()
 	}
-	for _, c := range o.ExtraRoots {
+	return roots
+})
+
+// extraRoots are the roots trusted for host besides the system's:
+// o.ExtraRoots and the o.HostRoots that name host.
+func extraRoots(host string, o Options) []*x509.Certificate {
+	return append(append([]*x509.Certificate{}, o.ExtraRoots...), hostRoots(host, o.HostRoots)...)
+}
+
+// Roots is the pool a chain presented for host must verify to: the system
+// roots, o.ExtraRoots and the o.HostRoots that name host.
+func Roots(host string, o Options) *x509.CertPool {
+	roots := systemRoots().Clone()
+	for _, c := range extraRoots(host, o) {
 		roots.AddCert(c)
 	}
-	for _, r := range hostRoots(host, o.HostRoots) {
-		roots.AddCert(r)
+	return roots
+}
+
+// TLSConfig is the TLS configuration every ses client uses for host:
+// TLS 1.2 or later, the chain verified to Roots (host name, validity,
+// server authentication, as crypto/tls verifies it), and then, inside the
+// handshake and so before any request byte is sent, the pin check.
+// o.OnHandshake hears of every chain that verifies.
+//
+// The chain is verified in VerifyConnection, first to the extra roots
+// alone and, unless that and the pins trust it, to all of Roots: the
+// decision is the one Roots gives, since a chain that verifies and is
+// pinned through a part of the pool is so through the whole of it, but the
+// system roots are read only when needed.
+func TLSConfig(host string, o Options) (*tls.Config, error) {
+	extras := extraRoots(host, o)
+	extra := x509.NewCertPool()
+	for _, c := range extras {
+		extra.AddCert(c)
 	}
+	all := sync.OnceValue(func() *x509.CertPool { return Roots(host, o) })
 	pins := pinsFor(host, o)
 	now := o.Now
 	if now == nil {
@@ -287,16 +317,46 @@ func TLSConfig(host string, o Options) (*tls.Config, error) {
 	}
 	return &tls.Config{
 		MinVersion: tls.VersionTLS12,
-		RootCAs:    roots,
 		ServerName: host,
+		// Verified below, never skipped: VerifyConnection runs either way.
+		InsecureSkipVerify: true,
 		VerifyConnection: func(cs tls.ConnectionState) error {
-			pin, err := tool.CheckPins(cs.VerifiedChains, host, pins, now())
+			at := now()
+			var (
+				pin    *tool.Pin
+				chains [][]*x509.Certificate
+				err    error
+			)
+			if len(extras) > 0 {
+				if chains, err = verifyChain(cs, host, extra, at); err == nil {
+					pin, err = tool.CheckPins(chains, host, pins, at)
+				}
+			}
+			if len(extras) == 0 || err != nil {
+				if chains, err = verifyChain(cs, host, all(), at); err != nil {
+					return &tls.CertificateVerificationError{UnverifiedCertificates: cs.PeerCertificates, Err: err}
+				}
+				pin, err = tool.CheckPins(chains, host, pins, at)
+			}
 			if o.OnHandshake != nil {
 				o.OnHandshake(Handshake{Host: host, Chain: cs.PeerCertificates, Pin: pin, Err: err})
 			}
 			return err
 		},
 	}, nil
+}
+
+// verifyChain verifies the chain a server presented to roots, for host, at
+// the time at, as crypto/tls would.
+func verifyChain(cs tls.ConnectionState, host string, roots *x509.CertPool, at time.Time) ([][]*x509.Certificate, error) {
+	if len(cs.PeerCertificates) == 0 {
+		return nil, errors.New("the server presented no certificate")
+	}
+	inters := x509.NewCertPool()
+	for _, c := range cs.PeerCertificates[1:] {
+		inters.AddCert(c)
+	}
+	return cs.PeerCertificates[0].Verify(x509.VerifyOptions{DNSName: host, Roots: roots, Intermediates: inters, CurrentTime: at})
 }
 
 // hostRoots are the roots of rs trusted for host: those that name it,

@@ -110,7 +110,7 @@ func (c *ServerCmd) Run(g *cli.Globals) error {
 	s := server.Cmd{
 		URL: c.URL, Connection: c.Connection, KeyFlags: cli.KeyFlags{Sign: c.Sign, Encrypt: c.Encrypt},
 		Audience: c.Audience, Issuer: c.Issuer, ExitAfterRequest: c.ExitAfterRequest,
-		MaxLease: server.DefaultMaxLease,
+		MaxLease: server.DefaultMaxLease, MaxLeasesPerToken: server.DefaultMaxLeasesPerToken,
 	}
 	return s.Run(g)
 }

@@ -28,7 +28,7 @@ func (h *Handler) admin(w http.ResponseWriter, r *http.Request, path string, out
 	}
 	out.decision = tool.DecisionApproved
 	now := h.cfg.Now()
-	id, isLease := strings.CutPrefix(path, adminLeasesPath+"/")
+	_, isLease := strings.CutPrefix(path, adminLeasesPath+"/")
 	switch {
 	case path == adminLeasesPath && r.Method == http.MethodGet:
 		leases, _ := h.cfg.Leases.Active(now, -1)
@@ -36,7 +36,8 @@ func (h *Handler) admin(w http.ResponseWriter, r *http.Request, path string, out
 	case path == adminDecisionsPath && r.Method == http.MethodGet:
 		writeJSON(w, http.StatusOK, decisionsOf(h.cfg.Usage.recent(0, recentDecisions, UsageRecord.isDecision)))
 	case isLease && r.Method == http.MethodDelete:
-		lease, err := h.cfg.Leases.Release(id, now)
+		note := h.leaseRequest(r, out, UsageRevoke, http.StatusNoContent, now)
+		lease, err := h.cfg.Leases.revokeFor(leaseIDOf(r.URL.Path, tool.PathAdminLeases), now, note)
 		out.app = lease.Application
 		switch {
 		case errors.Is(err, errLeaseNotFound):
@@ -44,6 +45,7 @@ func (h *Handler) admin(w http.ResponseWriter, r *http.Request, path string, out
 		case err != nil:
 			internalError(w, out, err)
 		default:
+			out.recorded = note.taken
 			w.WriteHeader(http.StatusNoContent)
 		}
 	default:

@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,6 +28,9 @@ type HandlerConfig struct {
 	Verifier *tool.Verifier
 	// MaxLease is the longest lease duration granted.
 	MaxLease time.Duration
+	// MaxLeasesPerToken bounds the active leases one token may hold; 0
+	// means DefaultMaxLeasesPerToken.
+	MaxLeasesPerToken int
 	// Leases holds the leases; nil means a new in-memory table.
 	Leases *Leases
 	// Usage is the usage record; nil means a new in-memory one. The
@@ -63,6 +68,9 @@ func NewHandler(cfg HandlerConfig) *Handler {
 	if cfg.Leases == nil {
 		cfg.Leases = NewLeases()
 	}
+	if cfg.MaxLeasesPerToken <= 0 {
+		cfg.MaxLeasesPerToken = DefaultMaxLeasesPerToken
+	}
 	if cfg.Usage == nil {
 		cfg.Usage = NewUsage(DefaultUsageRecords, cfg.Now())
 	}
@@ -70,14 +78,16 @@ func NewHandler(cfg HandlerConfig) *Handler {
 	return &Handler{cfg: cfg, cache: newTokenCache(tokenCacheSize)}
 }
 
+// writeJSON answers status with v in JSON, for the answers of no fixed
+// shape (the management API's lists).
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header()["Content-Type"] = jsonType
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
 }
 
 func writeError(w http.ResponseWriter, status int, code tool.ErrorCode, msg string) {
-	writeJSON(w, status, tool.NewErrorResponse(code, msg))
+	respond(w, status, func(b []byte) []byte { return appendError(b, code, msg) })
 }
 
 // internalError answers 500; the cause goes to the log only.
@@ -113,9 +123,9 @@ var (
 // route picks the handler. Paths match in any case and may end in "/", as
 // the reference server's did.
 func (h *Handler) route(w http.ResponseWriter, r *http.Request, out *outcome) {
-	path := canonical(r.URL.Path)
+	path := strings.TrimRight(r.URL.Path, "/")
 	switch {
-	case path == entitlementsPath:
+	case equalFold(path, entitlementsPath):
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", "POST")
 			writeError(w, http.StatusMethodNotAllowed, tool.CodeMethodNotAllowed, "Use POST to request an entitlement.")
@@ -123,8 +133,8 @@ func (h *Handler) route(w http.ResponseWriter, r *http.Request, out *outcome) {
 		}
 		out.entitled = true
 		h.entitlement(w, r, out)
-	case strings.HasPrefix(path, entitlementsPath+"/") && !strings.Contains(path[len(entitlementsPath)+1:], "/"):
-		id := path[len(entitlementsPath)+1:]
+	case hasPrefixFold(path, entitlementsPath+"/") && !strings.Contains(path[len(entitlementsPath)+1:], "/"):
+		id := path[len(entitlementsPath)+1:] // as written: ids match exactly
 		switch r.Method {
 		case http.MethodPost:
 			out.entitled = true
@@ -136,40 +146,66 @@ func (h *Handler) route(w http.ResponseWriter, r *http.Request, out *outcome) {
 			w.Header().Set("Allow", "POST, DELETE")
 			writeError(w, http.StatusMethodNotAllowed, tool.CodeMethodNotAllowed, "Use POST to renew or DELETE to release an entitlement.")
 		}
-	case path == healthPath:
+	case equalFold(path, healthPath):
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
-	case path == statusPath && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+	case equalFold(path, statusPath) && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 		h.status(w, out)
-	case path == statusFeedPath && r.Method == http.MethodGet:
+	case equalFold(path, statusFeedPath) && r.Method == http.MethodGet:
 		h.feed(w, r, out)
-	case path == usagePath && r.Method == http.MethodGet:
+	case equalFold(path, usagePath) && r.Method == http.MethodGet:
 		h.usage(w, r, out)
-	case path == openAPIPath && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+	case equalFold(path, openAPIPath) && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 		openAPI(w)
-	case path == docsPath && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+	case equalFold(path, docsPath) && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 		docs(w, out)
-	case path == wrapPath && h.cfg.Auth != nil:
+	case equalFold(path, wrapPath) && h.cfg.Auth != nil:
 		h.cfg.Auth.ServeHTTP(w, r)
-	case (path == adminPath || strings.HasPrefix(path, adminPath+"/")) && h.cfg.Auth != nil:
-		h.admin(w, r, path, out)
+	case (equalFold(path, adminPath) || hasPrefixFold(path, adminPath+"/")) && h.cfg.Auth != nil:
+		h.admin(w, r, canonical(path), out)
 	default:
 		notFound(w)
 	}
 }
 
+// equalFold reports whether s is lower, a route's path, in any ASCII case.
+func equalFold(s, lower string) bool {
+	if len(s) != len(lower) {
+		return false
+	}
+	for i := range len(s) {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// hasPrefixFold reports whether s begins with lower in any ASCII case.
+func hasPrefixFold(s, lower string) bool {
+	return len(s) >= len(lower) && equalFold(s[:len(lower)], lower)
+}
+
+// leaseIDOf is the lease id in path, which names a lease under prefix in
+// any case, with or without a final "/": the id as written, never changed
+// in case, since ids are matched exactly; "" when path names no lease
+// under prefix.
+func leaseIDOf(path, prefix string) string {
+	path = strings.TrimRight(path, "/")
+	if len(path) <= len(prefix)+1 || !strings.EqualFold(path[:len(prefix)], prefix) || path[len(prefix)] != '/' {
+		return ""
+	}
+	return path[len(prefix)+1:]
+}
+
 // apiVersion checks the api-version query parameter (its name in any
 // case); on failure it has answered 400.
 func (h *Handler) apiVersion(w http.ResponseWriter, r *http.Request, out *outcome) (tool.APIVersion, bool) {
-	q := r.URL.Query()
-	name, ok := q.Get(tool.QueryAPIVersion), q.Has(tool.QueryAPIVersion)
-	if !ok {
-		for k, vs := range q {
-			if strings.EqualFold(k, tool.QueryAPIVersion) && len(vs) > 0 {
-				name, ok = vs[0], true
-			}
-		}
-	}
+	name, ok := queryValue(r.URL.RawQuery, tool.QueryAPIVersion)
 	out.apiVersion = name
 	if !ok || name == "" {
 		fail(w, out, tool.ReasonAPIVersionMissing, "Missing api-version query parameter; denying entitlement request.")
@@ -181,6 +217,39 @@ func (h *Handler) apiVersion(w http.ResponseWriter, r *http.Request, out *outcom
 		return tool.APIVersion{}, false
 	}
 	return v, true
+}
+
+// queryValue finds the parameter name in a raw query as url.ParseQuery
+// reads it (pairs it cannot read are skipped): the first one named exactly
+// so, else the first whose name matches in another case. It allocates only
+// for a name or a value that is escaped.
+func queryValue(query, name string) (value string, found bool) {
+	for exact := range 2 {
+		for rest := query; rest != ""; {
+			var pair string
+			pair, rest, _ = strings.Cut(rest, "&")
+			if pair == "" || strings.Contains(pair, ";") {
+				continue
+			}
+			key, val, _ := strings.Cut(pair, "=")
+			key, ok := unescapeQuery(key)
+			if !ok || (exact == 0 && key != name) || (exact == 1 && !strings.EqualFold(key, name)) {
+				continue
+			}
+			if val, ok = unescapeQuery(val); ok {
+				return val, true
+			}
+		}
+	}
+	return "", false
+}
+
+func unescapeQuery(s string) (string, bool) {
+	if !strings.ContainsAny(s, "%+") {
+		return s, true
+	}
+	u, err := url.QueryUnescape(s)
+	return u, err == nil
 }
 
 // fail answers a refused request with the status and error code of its
@@ -199,60 +268,77 @@ func fail(w http.ResponseWriter, out *outcome, reason tool.Reason, msg string) {
 	writeError(w, a.Status, a.Code, msg)
 }
 
-// body reads and decodes the request body; on failure it has answered. A
-// body declared larger than MaxBody is refused unread, one that turns out
-// larger is cut off at MaxBody.
-func (h *Handler) body(w http.ResponseWriter, r *http.Request, out *outcome) (tool.EntitlementRequest, bool) {
-	tooLarge := fmt.Sprintf("Request body is larger than %d bytes; denying entitlement request.", MaxBody)
+// tooLarge is the message of a body larger than MaxBody.
+var tooLarge = fmt.Sprintf("Request body is larger than %d bytes; denying entitlement request.", MaxBody)
+
+// body reads and decodes the request body into buf; on failure it has
+// answered. The request's token is a slice of buf. A body declared larger
+// than MaxBody is refused unread, one that turns out larger is cut off at
+// MaxBody.
+func (h *Handler) body(w http.ResponseWriter, r *http.Request, buf *[]byte, out *outcome) (request, bool) {
 	if r.ContentLength > MaxBody {
 		fail(w, out, tool.ReasonBodyTooLarge, tooLarge)
-		return tool.EntitlementRequest{}, false
+		return request{}, false
 	}
-	data, err := readBody(w, r)
-	var tooBig *http.MaxBytesError
+	err := readBody(w, r, buf)
+	data := *buf
 	switch {
-	case errors.As(err, &tooBig):
+	case err != nil && errorAs[*http.MaxBytesError](err) != nil:
 		fail(w, out, tool.ReasonBodyTooLarge, tooLarge)
-		return tool.EntitlementRequest{}, false
+		return request{}, false
 	case err != nil:
 		fail(w, out, tool.ReasonBodyUnreadable, "Request body could not be read; denying entitlement request.")
-		return tool.EntitlementRequest{}, false
+		return request{}, false
 	case len(bytes.TrimSpace(data)) == 0:
 		fail(w, out, tool.ReasonBodyMissing, "Missing request body; denying entitlement request.")
-		return tool.EntitlementRequest{}, false
+		return request{}, false
 	}
 	req, err := decodeRequest(data)
 	if err != nil {
 		fail(w, out, tool.ReasonBodyMalformed, "Malformed request body ("+err.Error()+"); denying entitlement request.")
-		return tool.EntitlementRequest{}, false
+		return request{}, false
 	}
-	out.app = req.ApplicationID
+	out.app = req.applicationID
 	return req, true
 }
 
-// readBody reads at most MaxBody bytes of the body, in one piece when its
-// length was declared.
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	body := http.MaxBytesReader(w, r.Body, MaxBody)
-	if r.ContentLength < 0 {
-		return io.ReadAll(body)
+// readBody reads at most MaxBody bytes of the body into buf: in one piece
+// when its length was declared (net/http ends the body there), else
+// through a reader that stops at MaxBody.
+func readBody(w http.ResponseWriter, r *http.Request, buf *[]byte) error {
+	if r.ContentLength >= 0 {
+		*buf = slices.Grow((*buf)[:0], int(r.ContentLength))[:r.ContentLength]
+		_, err := io.ReadFull(r.Body, *buf)
+		return err
 	}
-	data := make([]byte, r.ContentLength)
-	_, err := io.ReadFull(body, data)
-	return data, err
+	body := http.MaxBytesReader(w, r.Body, MaxBody)
+	b := (*buf)[:0]
+	for {
+		b = slices.Grow(b, 4<<10)
+		n, err := body.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			*buf = b
+			return nil
+		}
+		if err != nil {
+			*buf = b
+			return err
+		}
+	}
 }
 
 // duration reads the lease duration of a request: ISO 8601, positive, at
 // most MaxLease. On failure it has answered 400.
-func (h *Handler) duration(w http.ResponseWriter, req tool.EntitlementRequest, out *outcome) (time.Duration, bool) {
-	d, err := tool.ParseISODuration(req.Duration)
+func (h *Handler) duration(w http.ResponseWriter, req request, out *outcome) (time.Duration, bool) {
+	d, err := tool.ParseISODuration(req.duration)
 	switch {
-	case req.Duration == "":
+	case req.duration == "":
 		fail(w, out, tool.ReasonDurationMissing, "Missing duration from request body; denying entitlement request.")
 	case err != nil || d <= 0:
-		fail(w, out, tool.ReasonDurationInvalid, fmt.Sprintf("Duration %q is not a positive ISO 8601 duration such as PT5M; denying entitlement request.", req.Duration))
+		fail(w, out, tool.ReasonDurationInvalid, fmt.Sprintf("Duration %q is not a positive ISO 8601 duration such as PT5M; denying entitlement request.", req.duration))
 	case d > h.cfg.MaxLease:
-		fail(w, out, tool.ReasonDurationTooLong, fmt.Sprintf("Duration %s is longer than the longest lease, %s; denying entitlement request.", req.Duration, tool.FormatISODuration(h.cfg.MaxLease)))
+		fail(w, out, tool.ReasonDurationTooLong, fmt.Sprintf("Duration %s is longer than the longest lease, %s; denying entitlement request.", req.duration, tool.FormatISODuration(h.cfg.MaxLease)))
 	default:
 		return d, true
 	}
@@ -271,12 +357,12 @@ func peer(r *http.Request) netip.Addr {
 
 // check opens the token, from the cache when it was seen before, and checks
 // it against this request: time, application and address run every time.
-func (h *Handler) check(raw, app string, addr netip.Addr, now time.Time) (*tool.Token, error) {
-	digest := sha256.Sum256([]byte(raw))
+func (h *Handler) check(raw []byte, app string, addr netip.Addr, now time.Time) (*tool.Token, error) {
+	digest := sha256.Sum256(raw)
 	tok := h.cache.get(digest, now)
 	if tok == nil {
 		var err error
-		if tok, err = h.cfg.Verifier.Open(raw); err != nil {
+		if tok, err = h.cfg.Verifier.Open(string(raw)); err != nil {
 			return nil, err
 		}
 		h.cache.put(tok, now)
@@ -298,30 +384,33 @@ func (h *Handler) entitlement(w http.ResponseWriter, r *http.Request, out *outco
 	if !ok {
 		return
 	}
-	req, ok := h.body(w, r, out)
+	buf := getBuffer()
+	defer putBuffer(buf)
+	req, ok := h.body(w, r, buf, out)
 	if !ok {
 		return
 	}
-	switch {
-	case req.Token == "":
-		fail(w, out, tool.ReasonTokenMissing, "Missing token from request body; denying entitlement request.")
-		return
-	case req.ApplicationID == "":
-		fail(w, out, tool.ReasonApplicationMissing, "Missing applicationId from request body; denying entitlement request.")
-		return
-	}
+	// The duration is checked before the token's presence, as the
+	// reference server did.
 	var duration time.Duration
 	if v.Lease {
 		if duration, ok = h.duration(w, req, out); !ok {
 			return
 		}
 	}
-	now, addr := h.cfg.Now(), peer(r)
-	tok, err := h.check(req.Token, req.ApplicationID, addr, now)
-	var refused *tool.CheckError
 	switch {
-	case errors.As(err, &refused):
-		refuse(w, out, req.ApplicationID, refused)
+	case len(req.token) == 0:
+		fail(w, out, tool.ReasonTokenMissing, "Missing token from request body; denying entitlement request.")
+		return
+	case req.applicationID == "":
+		fail(w, out, tool.ReasonApplicationMissing, "Missing applicationId from request body; denying entitlement request.")
+		return
+	}
+	now, addr := h.cfg.Now(), peer(r)
+	tok, err := h.check(req.token, req.applicationID, addr, now)
+	switch {
+	case err != nil && errorAs[*tool.CheckError](err) != nil:
+		refuse(w, out, req.applicationID, errorAs[*tool.CheckError](err))
 		return
 	case err != nil:
 		internalError(w, out, err)
@@ -329,13 +418,19 @@ func (h *Handler) entitlement(w http.ResponseWriter, r *http.Request, out *outco
 	}
 	switch {
 	case v.Lease:
-		lease, err := h.cfg.Leases.Acquire(req.ApplicationID, addr, tok.Claims.Expiry, minTime(now.Add(duration), tok.Claims.Expiry), now)
-		if err != nil {
+		note := h.leaseRequest(r, out, UsageAcquire, http.StatusOK, now)
+		lease, err := h.cfg.Leases.acquire(tok, req.applicationID, addr, minTime(now.Add(duration), tok.Claims.Expiry), now, h.cfg.MaxLeasesPerToken, note)
+		switch {
+		case err != nil && errorAs[*tooManyLeasesError](err) != nil:
+			out.detail = err.Error()
+			fail(w, out, tool.ReasonLeaseLimit, fmt.Sprintf("The token holds %d active leases, the most one token may hold; release one first.", errorAs[*tooManyLeasesError](err).limit))
+			return
+		case err != nil:
 			internalError(w, out, err)
 			return
 		}
-		out.decision, out.lease = tool.DecisionApproved, lease.ID
-		writeJSON(w, http.StatusOK, tool.LeaseAcquireResponse{EntitlementID: lease.ID, InitialExpiryTime: tool.FormatTime(lease.Expiry)})
+		out.decision, out.lease, out.recorded = tool.DecisionApproved, lease.ID, note.taken
+		respond(w, http.StatusOK, func(b []byte) []byte { return appendAcquired(b, lease.ID, lease.Expiry) })
 	case v.VMID:
 		// These versions' clients need a vmid: the token's, else a GUID,
 		// as production answered.
@@ -344,10 +439,10 @@ func (h *Handler) entitlement(w http.ResponseWriter, r *http.Request, out *outco
 			vmid = tool.NewGUID()
 		}
 		out.decision = tool.DecisionApproved
-		writeJSON(w, http.StatusOK, tool.EntitlementResponseV1{ID: tool.NewEntitlementID(), VMID: vmid})
+		respond(w, http.StatusOK, func(b []byte) []byte { return appendV1(b, vmid) })
 	default:
 		out.decision = tool.DecisionApproved
-		writeJSON(w, http.StatusOK, tool.EntitlementResponseV2{ID: tool.NewEntitlementID(), Expiry: tool.FormatTime(tok.Claims.Expiry)})
+		respond(w, http.StatusOK, func(b []byte) []byte { return appendV2(b, tok.Claims.Expiry) })
 	}
 }
 
@@ -366,7 +461,9 @@ func (h *Handler) renew(w http.ResponseWriter, r *http.Request, id string, out *
 	if !h.leaseVersion(w, r, out) {
 		return
 	}
-	req, ok := h.body(w, r, out)
+	buf := getBuffer()
+	defer putBuffer(buf)
+	req, ok := h.body(w, r, buf, out)
 	if !ok {
 		return
 	}
@@ -374,13 +471,15 @@ func (h *Handler) renew(w http.ResponseWriter, r *http.Request, id string, out *
 	if !ok {
 		return
 	}
-	lease, err := h.cfg.Leases.Renew(id, d, h.cfg.Now())
+	now := h.cfg.Now()
+	note := h.leaseRequest(r, out, UsageRenew, http.StatusOK, now)
+	lease, err := h.cfg.Leases.renewFor(id, peer(r), d, now, note)
 	out.app = lease.Application
 	if leaseError(w, out, lease, err) {
 		return
 	}
-	out.decision = tool.DecisionApproved
-	writeJSON(w, http.StatusOK, tool.LeaseRenewResponse{ExpiryTime: tool.FormatTime(lease.Expiry)})
+	out.decision, out.recorded = tool.DecisionApproved, note.taken
+	respond(w, http.StatusOK, func(b []byte) []byte { return appendRenewed(b, lease.Expiry) })
 }
 
 // release serves DELETE /softwareEntitlements/{id}.
@@ -388,12 +487,14 @@ func (h *Handler) release(w http.ResponseWriter, r *http.Request, id string, out
 	if !h.leaseVersion(w, r, out) {
 		return
 	}
-	lease, err := h.cfg.Leases.Release(id, h.cfg.Now())
+	now := h.cfg.Now()
+	note := h.leaseRequest(r, out, UsageRelease, http.StatusNoContent, now)
+	lease, err := h.cfg.Leases.releaseFor(id, peer(r), now, note)
 	out.app = lease.Application
 	if leaseError(w, out, lease, err) {
 		return
 	}
-	out.decision = tool.DecisionApproved
+	out.decision, out.recorded = tool.DecisionApproved, note.taken
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -416,6 +517,15 @@ func leaseError(w http.ResponseWriter, out *outcome, lease Lease, err error) boo
 		internalError(w, out, err)
 	}
 	return true
+}
+
+// errorAs is the error of type E in err's chain, or nil. Its target is
+// made only when it is called, so a request that fails nothing pays
+// nothing for it.
+func errorAs[E error](err error) E {
+	var target E
+	errors.As(err, &target)
+	return target
 }
 
 func minTime(a, b time.Time) time.Time {

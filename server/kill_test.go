@@ -30,7 +30,7 @@ func TestMain(m *testing.M) {
 	if dir := os.Getenv(childStore); dir != "" {
 		g := &cli.Globals{Store: dir, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Now: time.Now, Log: zerolog.Nop()}
 		c := &Cmd{URL: "https://127.0.0.1:0", Connection: "dev", KeyFlags: cli.KeyFlags{Sign: "dev", Encrypt: "dev"},
-			Audience: tool.DefaultAudience, Issuer: tool.DefaultIssuer, MaxLease: time.Hour, State: filepath.Join(dir, "leases.db")}
+			Audience: tool.DefaultAudience, Issuer: tool.DefaultIssuer, MaxLease: time.Hour, MaxLeasesPerToken: DefaultMaxLeasesPerToken, State: filepath.Join(dir, "leases.db")}
 		if err := c.Run(g); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)

@@ -1,6 +1,8 @@
 package server
 
 import (
+	crand "crypto/rand"
+	"encoding/hex"
 	"errors"
 	"math/rand/v2"
 	"net/netip"
@@ -14,6 +16,14 @@ import (
 )
 
 const leaseV = "?api-version=" + tool.LeaseAPIVersion
+
+// leaseToken is an opened token, as the lease table takes it, valid until
+// expiry for addresses; each has its own digest.
+func leaseToken(expiry time.Time, addresses ...string) *tool.Token {
+	tok := &tool.Token{Claims: tool.Claims{Expiry: expiry, Addresses: addresses}}
+	crand.Read(tok.Digest[:])
+	return tok
+}
 
 func (f *fixture) acquire(token, duration string) string {
 	f.t.Helper()
@@ -119,12 +129,13 @@ func TestLeaseExpiry(t *testing.T) {
 		t.Errorf("release after expiry: %d, want 204", r.status)
 	}
 	// Long after, the lease is forgotten: 404.
-	f.clock.Add(leaseRetention + time.Second)
+	f.clock.Add(endedRetention + time.Second)
 	if r := f.do("POST", "/softwareEntitlements/"+id+leaseV, `{"duration":"PT5M"}`); r.status != 404 {
 		t.Errorf("renew long after expiry: %d, want 404 once swept", r.status)
 	}
-	if n := f.h.cfg.Leases.Len(); n != 0 {
-		t.Errorf("%d leases remembered after the sweep, want 0", n)
+	l := f.h.cfg.Leases
+	if n := l.Len(); n != 0 || len(l.byDigest) != 0 || len(l.byApp) != 0 || len(l.free) != len(l.slab) {
+		t.Errorf("%d leases remembered after the sweep, %d holders, %d applications, %d of %d slots free; want none", n, len(l.byDigest), len(l.byApp), len(l.free), len(l.slab))
 	}
 }
 
@@ -148,8 +159,9 @@ func TestRenewNeverOutlivesToken(t *testing.T) {
 func TestRenewRechecksToken(t *testing.T) {
 	now := time.Now()
 	l := NewLeases()
-	x, _ := l.Acquire("contosoapp", netip.MustParseAddr("10.0.0.1"), now, now.Add(time.Hour), now)
-	_, err := l.Renew(x.ID, time.Minute, now.Add(2*tool.Leeway))
+	remote := netip.MustParseAddr("10.0.0.1")
+	x, _ := l.Acquire(leaseToken(now, "10.0.0.1"), "contosoapp", remote, now.Add(time.Hour), now, 1)
+	_, err := l.Renew(x.ID, remote, time.Minute, now.Add(2*tool.Leeway))
 	if ce := (*tool.CheckError)(nil); !errors.As(err, &ce) || ce.Reason != tool.ReasonExpired {
 		t.Errorf("renewing on an expired token: %v, want %s", err, tool.ReasonExpired)
 	}
@@ -200,8 +212,10 @@ func TestSweep(t *testing.T) {
 	start := time.Now()
 	now := start
 	l := NewLeases()
-	model := map[string]time.Time{} // id -> expiry
+	model := map[string]time.Time{} // id -> when it ends
 	var ids []string
+	remote := netip.MustParseAddr("10.0.0.1")
+	tok := leaseToken(now.Add(48*time.Hour), "10.0.0.1")
 	for range 5000 {
 		now = now.Add(time.Duration(rng.IntN(60)) * time.Second)
 		op := rng.IntN(10)
@@ -210,7 +224,7 @@ func TestSweep(t *testing.T) {
 		}
 		switch {
 		case op < 5:
-			x, err := l.Acquire("app", netip.Addr{}, now.Add(48*time.Hour), now.Add(time.Duration(1+rng.IntN(3600))*time.Second), now)
+			x, err := l.Acquire(tok, "app", remote, now.Add(time.Duration(1+rng.IntN(3600))*time.Second), now, 1<<30)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -218,15 +232,19 @@ func TestSweep(t *testing.T) {
 			ids = append(ids, x.ID)
 		case op < 9:
 			id := ids[rng.IntN(len(ids))]
-			x, err := l.Renew(id, time.Duration(1+rng.IntN(3600))*time.Second, now)
+			x, err := l.Renew(id, remote, time.Duration(1+rng.IntN(3600))*time.Second, now)
 			if err == nil {
 				model[id] = x.Expiry
 			}
 		default:
-			l.Release(ids[rng.IntN(len(ids))], now)
+			// A release ends the lease now, unless it ended before.
+			id := ids[rng.IntN(len(ids))]
+			if _, err := l.Release(id, remote, now); err == nil && model[id].After(now) {
+				model[id] = now
+			}
 		}
 		for id, exp := range model {
-			if exp.Before(now.Add(-leaseRetention)) {
+			if exp.Before(now.Add(-endedRetention)) {
 				delete(model, id)
 			}
 		}
@@ -235,7 +253,7 @@ func TestSweep(t *testing.T) {
 		}
 	}
 	for id, exp := range model {
-		_, err := l.Renew(id, time.Minute, now)
+		_, err := l.Renew(id, remote, time.Minute, now)
 		if exp.After(now) && err != nil && !errors.Is(err, errReleased) {
 			t.Errorf("live lease %s: %v", id, err)
 		}
@@ -250,11 +268,12 @@ func TestLeaseFileSurvivesRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	remote := netip.MustParseAddr("10.0.0.1")
-	a, _ := l.Acquire("contosoapp", remote, now.Add(2*time.Hour), now.Add(time.Hour), now)
-	b, _ := l.Acquire("contosoapp", remote, now.Add(2*time.Hour), now.Add(time.Hour), now)
-	old, _ := l.Acquire("contosoapp", remote, now.Add(2*time.Hour), now.Add(time.Minute), now)
-	l.Release(b.ID, now)
-	a, _ = l.Renew(a.ID, 90*time.Minute, now)
+	tok := leaseToken(now.Add(2*time.Hour), "10.0.0.1")
+	a, _ := l.Acquire(tok, "contosoapp", remote, now.Add(time.Hour), now, 3)
+	b, _ := l.Acquire(tok, "contosoapp", remote, now.Add(time.Hour), now, 3)
+	old, _ := l.Acquire(tok, "contosoapp", remote, now.Add(time.Minute), now, 3)
+	l.Release(b.ID, remote, now)
+	a, _ = l.Renew(a.ID, remote, 90*time.Minute, now)
 	l.Close()
 
 	if _, err := OpenLeases(filepath.Join(t.TempDir(), "missing", "leases.db")); err == nil {
@@ -269,19 +288,30 @@ func TestLeaseFileSurvivesRestart(t *testing.T) {
 	if total != 2 || active[0].ID != old.ID || active[1] != a {
 		t.Fatalf("after a restart: %+v, want %s and %+v", active, old.ID, a)
 	}
-	if _, err := l.Renew(b.ID, time.Minute, now); !errors.Is(err, errReleased) {
+	if _, err := l.Renew(b.ID, remote, time.Minute, now); !errors.Is(err, errReleased) {
 		t.Errorf("renewing the released lease after a restart: %v, want %v", err, errReleased)
 	}
-	// Swept leases leave the file too.
-	later := now.Add(time.Minute + leaseRetention + time.Second)
-	l.Renew(a.ID, time.Minute, later)
+	// The lease's token is restored: its address alone may renew it, and
+	// it counts against the token's limit.
+	if _, err := l.Renew(a.ID, netip.MustParseAddr("10.0.0.2"), time.Minute, now); !errors.Is(err, errLeaseNotFound) {
+		t.Errorf("renewing from another address after a restart: %v, want %v", err, errLeaseNotFound)
+	}
+	var tooMany *tooManyLeasesError
+	if _, err := l.Acquire(tok, "contosoapp", remote, now.Add(time.Hour), now, 2); !errors.As(err, &tooMany) {
+		t.Errorf("a third lease on a token holding 2 after a restart, limit 2: %v, want a refusal", err)
+	}
+	// Swept leases leave the file too: b (released at now) and old
+	// (expired at now+1m) ended more than endedRetention before later.
+	later := now.Add(time.Minute + endedRetention + time.Second)
+	l.Renew(a.ID, remote, time.Minute, later)
 	l.Close()
 	l, err = OpenLeases(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := l.Len(); n != 2 {
-		t.Errorf("after the sweep and a restart: %d leases, want 2 (a and b)", n)
+	defer l.Close()
+	if n := l.Len(); n != 1 {
+		t.Errorf("after the sweep and a restart: %d leases, want 1 (a)", n)
 	}
 }
 
@@ -291,21 +321,15 @@ func FuzzParseLeaseID(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		id, ok := parseLeaseID(s)
-		if ok && len(s) != 32 {
-			t.Fatalf("%q accepted as a lease id", s)
+		if ok && id.String() != s {
+			t.Fatalf("%q read as %s: only the id as written names it", s, id)
 		}
-		if ok && id.String() != toLowerHex(s) {
-			t.Fatalf("%q read as %s", s, id)
+		var x leaseID
+		if len(s) != 2*len(x) {
+			return
+		}
+		if _, err := hex.Decode(x[:], []byte(s)); !ok && err == nil && x.String() == s {
+			t.Fatalf("%q refused", s)
 		}
 	})
-}
-
-func toLowerHex(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c >= 'A' && c <= 'F' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
 }

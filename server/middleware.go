@@ -3,8 +3,10 @@ package server
 import (
 	"fmt"
 	"net/http"
+	"net/netip"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/seskit/ses/tool"
@@ -20,13 +22,15 @@ type outcome struct {
 	message    string // the message answered with a refusal
 	lease      string // the id of the lease acquired
 	entitled   bool   // reached an entitlement handler
+	recorded   bool   // its decision was recorded with the lease change it made
 }
 
 // ServeHTTP routes a request and then logs it. A panic in a handler becomes
 // a 500 JSON body and a log line; the server goes on.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	rec := &statusRecorder{ResponseWriter: w}
+	rec := recorders.Get().(*statusRecorder)
+	*rec = statusRecorder{ResponseWriter: w}
 	var out outcome
 	defer func() {
 		if p := recover(); p != nil {
@@ -41,12 +45,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.cfg.Log.Error().Str("panic", redactIDs(fmt.Sprint(p))).Str("path", redactPath(r.URL.Path)).Msg("handler panicked")
 		}
 		h.logRequest(r, rec.status, &out, time.Since(start))
+		*rec = statusRecorder{}
+		recorders.Put(rec)
 		if out.entitled && h.cfg.Entitled != nil {
 			h.cfg.Entitled()
 		}
 	}()
 	h.route(rec, r, &out)
 }
+
+// recorders are the statusRecorders of requests in flight, reused.
+var recorders = sync.Pool{New: func() any { return new(statusRecorder) }}
 
 // statusRecorder remembers the status written.
 type statusRecorder struct {
@@ -74,28 +83,30 @@ func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter 
 // logRequest writes the request's log line and, for the requests the
 // usage record keeps, its record, committed (with --state) before the
 // answer leaves: net/http sends a small answer only once ServeHTTP
-// returns. Lease ids appear as their fingerprint, in the path too.
+// returns. The decision on a lease change was recorded with the change.
+// Lease ids appear as their fingerprint, in the path too.
 func (h *Handler) logRequest(r *http.Request, status int, out *outcome, latency time.Duration) {
 	if status == 0 {
 		status = http.StatusOK
 	}
-	remote := peer(r).String()
 	event, leaseID := h.usageEvent(r, out)
 	fingerprint := ""
 	if leaseID != "" {
-		fingerprint = leaseFingerprint(leaseID)
+		fingerprint = Lease{ID: leaseID}.Fingerprint()
 	}
-	reasons := make([]string, len(out.reasons))
-	for i, r := range out.reasons {
-		reasons[i] = string(r)
-	}
+	remote := peer(r)
 	ev := h.cfg.Log.Info()
 	if status >= 500 {
 		ev = h.cfg.Log.Error()
 	}
 	if ev != nil { // nil when the level is off: skip the work
+		reasons := make([]string, len(out.reasons))
+		for i, r := range out.reasons {
+			reasons[i] = string(r)
+		}
+		var addr [64]byte
 		ev = ev.Str("method", r.Method).Str("path", redactPath(r.URL.Path)).Str("api_version", out.apiVersion).
-			Str("app", out.app).Str("remote", remote).Int("status", status).
+			Str("app", out.app).Bytes("remote", remote.AppendTo(addr[:0])).Int("status", status).
 			Str("decision", string(out.decision)).Strs("reasons", reasons).Dur("latency", latency)
 		if fingerprint != "" {
 			ev = ev.Str("lease", fingerprint)
@@ -105,15 +116,45 @@ func (h *Handler) logRequest(r *http.Request, status int, out *outcome, latency 
 		}
 		ev.Msg("request")
 	}
-	if event == "" {
+	if event == "" || out.recorded {
 		return
 	}
-	h.cfg.Usage.add(UsageRecord{Time: h.cfg.Now(), Event: event, App: out.app, Peer: remote, APIVersion: out.apiVersion,
-		Status: status, Outcome: out.decision, Reason: strings.Join(reasons, " "), Explanation: redactIDs(out.explanation()),
-		Lease: fingerprint})
-	if err := h.cfg.Usage.Flush(); err != nil {
+	rec := decisionRecord(remote, out, event, status, h.cfg.Now())
+	rec.Lease = fingerprint
+	if err := h.cfg.Usage.add(rec).wait(); err != nil {
 		h.cfg.Log.Error().Err(err).Msg("usage record not written")
 	}
+}
+
+// decisionRecord is the usage record's entry of the decision on a request
+// from remote.
+func decisionRecord(remote netip.Addr, out *outcome, event UsageEvent, status int, now time.Time) UsageRecord {
+	return UsageRecord{Time: now, Event: event, App: out.app, Peer: remote, APIVersion: out.apiVersion,
+		Status: status, Outcome: out.decision, Reason: reasonText(out.reasons), Explanation: redactIDs(out.explanation())}
+}
+
+// leaseRequest is the decision of a request asking for a lease change, as
+// it is when the change is made (approved, answered status), for the
+// lease table to record with the change.
+func (h *Handler) leaseRequest(r *http.Request, out *outcome, event UsageEvent, status int, now time.Time) *leaseRequest {
+	return &leaseRequest{record: UsageRecord{Time: now, Event: event, Peer: peer(r), APIVersion: out.apiVersion,
+		Status: status, Outcome: tool.DecisionApproved}}
+}
+
+// reasonText is the reason codes as the usage record keeps them: separated
+// by spaces.
+func reasonText(reasons []tool.Reason) string {
+	switch len(reasons) {
+	case 0:
+		return ""
+	case 1:
+		return string(reasons[0])
+	}
+	text := make([]string, len(reasons))
+	for i, r := range reasons {
+		text[i] = string(r)
+	}
+	return strings.Join(text, " ")
 }
 
 // explanation is what the status page and the usage record say of a
@@ -133,34 +174,21 @@ func (o *outcome) explanation() string {
 // usageEvent names the decision a request is for the usage record ("" for
 // those it does not keep) and the lease it names, as the client wrote it.
 func (h *Handler) usageEvent(r *http.Request, out *outcome) (UsageEvent, string) {
-	path := canonical(r.URL.Path)
+	path := strings.TrimRight(r.URL.Path, "/")
 	switch {
-	case out.entitled && path == entitlementsPath:
+	case out.entitled && equalFold(path, entitlementsPath):
 		if v, ok := tool.LookupAPIVersion(out.apiVersion); ok && v.Lease {
 			return UsageAcquire, out.lease
 		}
 		return UsageEntitlement, ""
 	case out.entitled && r.Method == http.MethodDelete:
-		id, _ := leaseIDInPath(r.URL.Path, tool.PathEntitlements)
-		return UsageRelease, id
+		return UsageRelease, leaseIDOf(r.URL.Path, tool.PathEntitlements)
 	case out.entitled:
-		id, _ := leaseIDInPath(r.URL.Path, tool.PathEntitlements)
-		return UsageRenew, id
-	case h.cfg.Auth != nil && r.Method == http.MethodDelete && strings.HasPrefix(path, adminLeasesPath+"/"):
-		id, _ := leaseIDInPath(r.URL.Path, tool.PathAdminLeases)
-		return UsageRevoke, id
+		return UsageRenew, leaseIDOf(r.URL.Path, tool.PathEntitlements)
+	case h.cfg.Auth != nil && r.Method == http.MethodDelete && leaseIDOf(path, tool.PathAdminLeases) != "":
+		return UsageRevoke, leaseIDOf(r.URL.Path, tool.PathAdminLeases)
 	}
 	return "", ""
-}
-
-// leaseIDInPath is what follows prefix (in any case) and a "/" in path,
-// without final "/"s: the lease id of a renewal, release or revocation.
-func leaseIDInPath(path, prefix string) (string, bool) {
-	if len(path) <= len(prefix)+1 || !strings.EqualFold(path[:len(prefix)], prefix) || path[len(prefix)] != '/' {
-		return "", false
-	}
-	id := strings.TrimRight(path[len(prefix)+1:], "/")
-	return id, id != ""
 }
 
 // leaseIDs finds what looks like a lease id in a message: 32 hex digits
@@ -170,15 +198,18 @@ var leaseIDs = regexp.MustCompile(`\b[0-9a-fA-F]{32}\b`)
 // redactIDs shows the lease ids in a message (an error of the lease file,
 // say) as their fingerprints in braces.
 func redactIDs(s string) string {
-	return leaseIDs.ReplaceAllStringFunc(s, func(id string) string { return "{" + leaseFingerprint(id) + "}" })
+	if len(s) < 2*len(leaseID{}) {
+		return s
+	}
+	return leaseIDs.ReplaceAllStringFunc(s, func(id string) string { return "{" + Lease{ID: id}.Fingerprint() + "}" })
 }
 
 // redactPath shows a path that names a lease with the lease's fingerprint
 // in braces in place of its id: /softwareEntitlements/{1a2b3c4d}.
 func redactPath(path string) string {
-	for _, prefix := range []string{tool.PathEntitlements, tool.PathAdminLeases} {
-		if id, ok := leaseIDInPath(path, prefix); ok {
-			return path[:len(prefix)+1] + "{" + leaseFingerprint(id) + "}"
+	for _, prefix := range [...]string{tool.PathEntitlements, tool.PathAdminLeases} {
+		if id := leaseIDOf(path, prefix); id != "" {
+			return path[:len(prefix)+1] + "{" + Lease{ID: id}.Fingerprint() + "}"
 		}
 	}
 	return path
@@ -192,7 +223,7 @@ type decision struct {
 	Path       string        `json:"path"`
 	APIVersion string        `json:"apiVersion"`
 	App        string        `json:"app"`
-	Remote     string        `json:"remote"`
+	Remote     netip.Addr    `json:"remote"`
 	Status     int           `json:"status"`
 	Decision   tool.Decision `json:"decision"`
 	Reasons    []tool.Reason `json:"reasons"`

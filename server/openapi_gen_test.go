@@ -9,6 +9,7 @@ import (
 	"go/parser"
 	"go/token"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -350,7 +351,7 @@ func (g *gen) schemaOf(typ reflect.Type) *oaSchema {
 		return &oaSchema{Type: "string", Enum: vals}
 	}
 	switch {
-	case typ == reflect.TypeFor[time.Time]():
+	case typ == reflect.TypeFor[time.Time](), typ == reflect.TypeFor[netip.Addr]():
 		return &oaSchema{Type: "string"}
 	case typ.Kind() == reflect.String:
 		return &oaSchema{Type: "string"}
@@ -391,7 +392,7 @@ var statusWhy = map[int]string{
 	http.StatusUnauthorized:          "No management token, or one that does not grant `" + tool.ActionManage + "` for the server's URL + `" + tool.PathAdmin + "`.",
 	http.StatusForbidden:             "A check of the token or of the request failed; the body says only `Entitlement for <app> was denied.`",
 	http.StatusNotFound:              "",
-	http.StatusConflict:              "The lease can no longer be renewed.",
+	http.StatusConflict:              "The lease can no longer be renewed, or (acquiring one) the token holds as many active leases as `--max-leases-per-token` allows.",
 	http.StatusRequestEntityTooLarge: fmt.Sprintf("The body is larger than %d bytes; one declared larger is refused unread.", MaxBody),
 	http.StatusInternalServerError:   "The server failed (a fault of its own, logged with its cause); the body says no more.",
 }
@@ -608,8 +609,8 @@ func generateOpenAPI(t *testing.T) []byte {
 						"v2":    {Summary: "api-version " + v2[0] + " to " + v2[len(v2)-1], Value: v2Example},
 						"lease": {Summary: "api-version " + tool.LeaseAPIVersion, Value: leaseExample},
 					}}}},
-		}, g.errors(join(versionReasons, bodyReasons, []tool.Reason{tool.ReasonTokenMissing, tool.ReasonApplicationMissing},
-			durationReasons, tokenReasons, []tool.Reason{tool.ReasonInternal}))),
+		}, g.errors(join(versionReasons, bodyReasons, durationReasons, []tool.Reason{tool.ReasonTokenMissing, tool.ReasonApplicationMissing},
+			tokenReasons, []tool.Reason{tool.ReasonLeaseLimit, tool.ReasonInternal}))),
 	}
 	renew := &oaOp{Tags: []string{tagLeases}, OperationID: "renewLease", Security: public,
 		Summary:     "Renew a lease",

@@ -68,7 +68,7 @@ func TestRunDrainsOnSIGTERM(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := &Cmd{URL: "https://127.0.0.1:0", Connection: "dev", KeyFlags: cli.KeyFlags{Sign: "dev", Encrypt: "dev"},
-		Audience: tool.DefaultAudience, Issuer: tool.DefaultIssuer, MaxLease: time.Hour}
+		Audience: tool.DefaultAudience, Issuer: tool.DefaultIssuer, MaxLease: time.Hour, MaxLeasesPerToken: DefaultMaxLeasesPerToken}
 	done := make(chan error, 1)
 	go func() { done <- c.Run(g) }()
 	url := waitFor(&stdout, regexp.MustCompile(`listening on (https://\S+)`))[1]

@@ -26,18 +26,19 @@ import (
 
 // Cmd is `ses server`.
 type Cmd struct {
-	URL              string `help:"Where to listen: https://HOST:PORT (port 0 picks a free one) (default: ${default})." default:"https://localhost:4443" placeholder:"URL"`
-	Connection       string `help:"TLS certificate: a file, a thumbprint, or dev for the development TLS certificate (default: ${default})." default:"dev" placeholder:"CERT"`
-	ConnectionKey    string `help:"The --connection certificate's private key, when it is in another file than the certificate and not beside it as NAME-key.pem or NAME.key." type:"path" placeholder:"FILE"`
-	cli.KeyFlags     `embed:""`
-	Audience         string        `help:"Audience tokens must carry (default: ${default})." default:"${default_audience}" placeholder:"URL"`
-	Issuer           string        `help:"Issuer tokens must carry (default: ${default})." default:"${default_issuer}" placeholder:"URL"`
-	ExitAfterRequest bool          `help:"Exit 0 once the first request to the entitlement endpoint (POST /softwareEntitlements, POST or DELETE /softwareEntitlements/ID) has been answered, whatever the answer."`
-	MaxLease         time.Duration `help:"Longest lease duration granted." default:"${default_max_lease}"`
-	State            string        `help:"Keep leases and the usage record in this database file (created 0600), restored on start (default: in memory)." type:"path" placeholder:"FILE"`
-	UsageRecords     int           `help:"Records of the usage record kept in memory, the newest (default: ${default})." default:"${default_usage_records}" placeholder:"N"`
-	UsageKeep        int           `help:"Records the --state file keeps, the oldest giving way; 0 keeps all (default: ${default})." default:"${default_usage_keep}" placeholder:"N"`
-	ACS              string        `name:"acs" help:"Serve a WRAP v0.9 token issuer and the management API, configured by this namespace file (YAML or JSON)." type:"path" placeholder:"FILE"`
+	URL               string `help:"Where to listen: https://HOST:PORT (port 0 picks a free one) (default: ${default})." default:"https://localhost:4443" placeholder:"URL"`
+	Connection        string `help:"TLS certificate: a file, a thumbprint, or dev for the development TLS certificate (default: ${default})." default:"dev" placeholder:"CERT"`
+	ConnectionKey     string `help:"The --connection certificate's private key, when it is in another file than the certificate and not beside it as NAME-key.pem or NAME.key." type:"path" placeholder:"FILE"`
+	cli.KeyFlags      `embed:""`
+	Audience          string        `help:"Audience tokens must carry (default: ${default})." default:"${default_audience}" placeholder:"URL"`
+	Issuer            string        `help:"Issuer tokens must carry (default: ${default})." default:"${default_issuer}" placeholder:"URL"`
+	ExitAfterRequest  bool          `help:"Exit 0 once the first request to the entitlement endpoint (POST /softwareEntitlements, POST or DELETE /softwareEntitlements/ID) has been answered, whatever the answer."`
+	MaxLease          time.Duration `help:"Longest lease duration granted." default:"${default_max_lease}"`
+	MaxLeasesPerToken int           `help:"Most active leases one token may hold (0: the default, ${default})." default:"${default_max_leases_per_token}" placeholder:"N"`
+	State             string        `help:"Keep leases and the usage record in this database file (created 0600), restored on start (default: in memory)." type:"path" placeholder:"FILE"`
+	UsageRecords      int           `help:"Records of the usage record kept in memory, the newest (default: ${default})." default:"${default_usage_records}" placeholder:"N"`
+	UsageKeep         int           `help:"Records the --state file keeps, the oldest giving way; 0 keeps all (default: ${default})." default:"${default_usage_keep}" placeholder:"N"`
+	ACS               string        `name:"acs" help:"Serve a WRAP v0.9 token issuer and the management API, configured by this namespace file (YAML or JSON)." type:"path" placeholder:"FILE"`
 }
 
 // DefaultMaxLease is the longest lease granted unless --max-lease says.
@@ -75,6 +76,12 @@ func (c *Cmd) Run(g *cli.Globals) error {
 			return acsError(err)
 		}
 	}
+	if c.MaxLeasesPerToken < 0 {
+		return cli.Usagef("--max-leases-per-token %d: want a positive number", c.MaxLeasesPerToken)
+	}
+	if c.MaxLeasesPerToken == 0 {
+		c.MaxLeasesPerToken = DefaultMaxLeasesPerToken
+	}
 	if c.UsageRecords < 0 || c.UsageKeep < 0 {
 		return cli.Usagef("--usage-records and --usage-keep must not be negative")
 	}
@@ -96,13 +103,14 @@ func (c *Cmd) Run(g *cli.Globals) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cfg := HandlerConfig{
-		Verifier: v, MaxLease: c.MaxLease, Leases: leases, Usage: usage, Log: g.Log,
+		Verifier: v, MaxLease: c.MaxLease, MaxLeasesPerToken: c.MaxLeasesPerToken, Leases: leases, Usage: usage, Log: g.Log,
 		Version: g.Version, AdminAudience: u.String() + tool.PathAdmin,
 		Settings: [][2]string{
 			{"url", u.String()}, {"tls certificate", conn.Thumbprint().String()},
 			{"signing", thumbOrNone(sign)}, {"encryption", thumbOrNone(v.Decrypt)},
 			{"issuer", c.Issuer}, {"audience", c.Audience},
-			{"max lease", c.MaxLease.String()}, {"state", orMemory(c.State)},
+			{"max lease", c.MaxLease.String()}, {"max leases per token", strconv.Itoa(c.MaxLeasesPerToken)},
+			{"state", orMemory(c.State)},
 		},
 	}
 	if ns != nil {
@@ -129,16 +137,13 @@ func (c *Cmd) Run(g *cli.Globals) error {
 	expiring := make(chan struct{})
 	go func() {
 		defer close(expiring)
-		expireLeases(ctx, leases, usage, g.Log)
+		expireLeases(ctx, leases, g.Log)
 	}()
 	defer func() {
-		// Before the file closes: the last records written, nothing
-		// writing after.
+		// Before the file closes, which writes what is queued: nothing
+		// queued after.
 		stop()
 		<-expiring
-		if err := usage.Flush(); err != nil {
-			g.Log.Error().Err(err).Msg("usage record not written")
-		}
 	}()
 	srv := &http.Server{
 		Handler:           handler,
@@ -348,9 +353,9 @@ func listenError(u string, err error) error {
 // usage record and the status page hear of it within a second.
 const expireInterval = time.Second
 
-// expireLeases ends expired leases every expireInterval until ctx is done,
-// and writes their records.
-func expireLeases(ctx context.Context, leases *Leases, usage *Usage, log zerolog.Logger) {
+// expireLeases ends expired leases every expireInterval until ctx is done;
+// their records are committed to the lease file, if any, before the next.
+func expireLeases(ctx context.Context, leases *Leases, log zerolog.Logger) {
 	t := time.NewTicker(expireInterval)
 	defer t.Stop()
 	for {
@@ -358,8 +363,7 @@ func expireLeases(ctx context.Context, leases *Leases, usage *Usage, log zerolog
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
-			leases.Expire(now)
-			if err := usage.Flush(); err != nil {
+			if err := leases.Expire(now); err != nil {
 				log.Error().Err(err).Msg("usage record not written")
 			}
 		}

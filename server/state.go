@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"runtime/debug"
 	"syscall"
 	"time"
@@ -37,26 +38,72 @@ func (e *LockedError) Error() string {
 // openStateDB opens (or creates, 0600) the bbolt file at path, never
 // through a symbolic link (a *cli.SymlinkError), waiting a little for
 // another process that holds it (then a *LockedError). A file bbolt does
-// not take is a *DamagedError.
+// not take is a *DamagedError. The free list is not written with each
+// commit (bbolt rebuilds it on open), which makes the commits shorter.
 func openStateDB(path string, readOnly bool) (*bolt.DB, error) {
-	db, err := bolt.Open(path, cli.PrivateMode, &bolt.Options{Timeout: stateLockWait, ReadOnly: readOnly, OpenFile: cli.OpenPrivate})
+	if !readOnly {
+		if err := walkState(path); err != nil {
+			return nil, err
+		}
+	}
+	db, err := bolt.Open(path, cli.PrivateMode, &bolt.Options{Timeout: stateLockWait, ReadOnly: readOnly, OpenFile: cli.OpenPrivate, NoFreelistSync: true})
+	if err != nil {
+		return nil, openError(path, err)
+	}
+	return db, nil
+}
+
+// walkState reads every page of an existing --state file, read-only, on
+// the caller's goroutine. Opening it for writing, bbolt rebuilds the free
+// list it did not write by walking the file on a goroutine of its own,
+// where damage would panic beyond readState's recovery: walked here
+// first, damage panics (or faults) where readState reports it.
+func walkState(path string) error {
+	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	db, err := bolt.Open(path, cli.PrivateMode, &bolt.Options{Timeout: stateLockWait, ReadOnly: true, OpenFile: cli.OpenPrivate})
+	if err != nil {
+		return openError(path, err)
+	}
+	defer db.Close()
+	return db.View(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(_ []byte, b *bolt.Bucket) error {
+			walkBucket(b)
+			return nil
+		})
+	})
+}
+
+// walkBucket visits every key of b and of the buckets nested in it.
+func walkBucket(b *bolt.Bucket) {
+	c := b.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if v == nil {
+			if nested := b.Bucket(k); nested != nil {
+				walkBucket(nested)
+			}
+		}
+	}
+}
+
+// openError is what bolt.Open's error says of the file at path.
+func openError(path string, err error) error {
 	var (
 		link *cli.SymlinkError
 		pe   *fs.PathError
 	)
 	switch {
-	case err == nil:
-		return db, nil
 	case errors.Is(err, bolterrors.ErrTimeout):
-		return nil, &LockedError{Path: path}
+		return &LockedError{Path: path}
 	case errors.As(err, &link):
-		return nil, err
+		return err
 	case errors.As(err, &pe):
-		return nil, fmt.Errorf("opening %s: %w", path, pe.Err)
+		return fmt.Errorf("opening %s: %w", path, pe.Err)
 	case systemError(err):
-		return nil, fmt.Errorf("opening %s: %w", path, err)
+		return fmt.Errorf("opening %s: %w", path, err)
 	}
-	return nil, &DamagedError{Path: path, Err: err}
+	return &DamagedError{Path: path, Err: err}
 }
 
 // systemError reports an error of the system (a file missing, no

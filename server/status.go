@@ -6,14 +6,15 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/seskit/ses/tool"
 )
 
-// feedRecords is how many records one answer of the status feed carries
-// at most, the newest.
-const feedRecords = 200
+// maxFeedRecords is how many records one answer of the status feed
+// carries at most, the newest.
+const maxFeedRecords = 200
 
 // statusPage is the status page: one self-contained document (no build
 // step, nothing fetched from elsewhere) whose script polls the status feed
@@ -253,9 +254,50 @@ func (h *Handler) feed(w http.ResponseWriter, r *http.Request, out *outcome) {
 		after = n
 	}
 	f := statusFeed{Version: h.cfg.Version, Now: h.cfg.Now().UTC(), Details: details}
-	f.Seq, f.Started, f.Apps, f.Totals, f.Records = h.cfg.Usage.snapshot(f.Now, after, feedRecords, details)
+	var recs feedRecords
+	f.Seq, f.Started, f.Apps, f.Totals = h.cfg.Usage.snapshot(f.Now, after, maxFeedRecords, details, &recs)
+	h.cfg.Usage.encode(&recs)
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, f)
+	buf := feedBuffers.Get().(*[]byte)
+	*buf = appendFeed((*buf)[:0], &f, recs.json)
+	writeBody(w, http.StatusOK, *buf)
+	feedBuffers.Put(buf)
+}
+
+// feedBuffers holds the buffers the status feed is written into: a feed of
+// 200 records is some tens of kilobytes.
+var feedBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+// appendFeed appends f as json.Encoder writes it (usage_test.go checks
+// it), with records, the JSON of its records, in place of f.Records.
+func appendFeed(b []byte, f *statusFeed, records [][]byte) []byte {
+	b = appendField(append(b, '{'), true, "version", f.Version)
+	b = appendJSONTime(append(b, `,"now":`...), f.Now)
+	b = appendJSONTime(append(b, `,"started":`...), f.Started)
+	b = strconv.AppendUint(append(b, `,"seq":`...), f.Seq, 10)
+	b = strconv.AppendBool(append(b, `,"details":`...), f.Details)
+	b = appendAppUsage(append(b, `,"totals":`...), &f.Totals)
+	if len(f.Apps) > 0 {
+		b = append(b, `,"apps":[`...)
+		for i := range f.Apps {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendAppUsage(b, &f.Apps[i])
+		}
+		b = append(b, ']')
+	}
+	if len(records) > 0 {
+		b = append(b, `,"records":[`...)
+		for i, r := range records {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, r...)
+		}
+		b = append(b, ']')
+	}
+	return append(b, "}\n"...)
 }
 
 // details reports whether a caller may see decisions and leases: always

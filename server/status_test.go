@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -111,17 +112,17 @@ func TestStatusFeed(t *testing.T) {
 	if strings.Join(events, " ") != wantEvents {
 		t.Errorf("records %s\nwant    %s", strings.Join(events, " "), wantEvents)
 	}
-	if denial.Reason != string(tool.ReasonApplication) || denial.Status != 403 || denial.Peer != "127.0.0.1" ||
+	if denial.Reason != string(tool.ReasonApplication) || denial.Status != 403 || denial.Peer.String() != "127.0.0.1" ||
 		denial.APIVersion != "2017-09-01.6.0" || denial.Explanation != `token entitles ["contosoapp"], not "otherapp"` {
 		t.Errorf("the denial: %+v", denial)
 	}
 	if r := feed.Records[0]; r.Explanation != "Missing api-version query parameter; denying entitlement request." || r.Reason != "api-version-missing" {
 		t.Errorf("the 400: %+v", r)
 	}
-	if r := feed.Records[1]; r.Lease != leaseFingerprint(id) || r.Status != 204 {
+	if r := feed.Records[1]; r.Lease != (Lease{ID: id}).Fingerprint() || r.Status != 204 {
 		t.Errorf("the release: %+v", r)
 	}
-	if r := feed.Records[2]; r.Lease != leaseFingerprint(id) || r.HeldSeconds != 5 || r.Peer != "127.0.0.1" {
+	if r := feed.Records[2]; r.Lease != (Lease{ID: id}).Fingerprint() || r.HeldSeconds != 5 || r.Peer.String() != "127.0.0.1" {
 		t.Errorf("the lease's end: %+v", r)
 	}
 
@@ -157,7 +158,7 @@ func TestNoLeaseIDUnauthenticated(t *testing.T) {
 	f.do("POST", "/softwareEntitlements/"+id+leaseV, `{"duration":"PT10M"}`)
 	f.do("POST", "/softwareEntitlements/"+strings.ToUpper(id)+"/"+leaseV, `{"duration":"PT10M"}`)
 	f.do("DELETE", "/softwareEntitlements/"+id+leaseV, "")
-	fp := leaseFingerprint(id)
+	fp := (Lease{ID: id}).Fingerprint()
 	for name, text := range map[string]string{
 		"status page": f.do("GET", "/", "").raw,
 		"feed":        f.do("GET", "/status.json", "").raw,
@@ -216,7 +217,7 @@ func TestStatusNeverTakesTheLeaseLock(t *testing.T) {
 	leases := NewLeases()
 	h := NewHandler(HandlerConfig{Verifier: &tool.Verifier{}, MaxLease: time.Hour, Leases: leases, Log: zerolog.Nop()})
 	now := time.Now()
-	leases.Acquire("contosoapp", netip.MustParseAddr("10.0.0.1"), now.Add(2*time.Hour), now.Add(time.Hour), now)
+	leases.Acquire(leaseToken(now.Add(2*time.Hour), "10.0.0.1"), "contosoapp", netip.MustParseAddr("10.0.0.1"), now.Add(time.Hour), now, DefaultMaxLeasesPerToken)
 	leases.mu.Lock()
 	defer leases.mu.Unlock()
 	done := make(chan string, 2)
@@ -253,12 +254,16 @@ func BenchmarkStatus(b *testing.B) {
 		now := time.Now()
 		remote := netip.MustParseAddr("10.0.0.1")
 		apps := []string{"contosoapp", "fabrikam", "northwind", "adventureworks"}
+		var tok *tool.Token
 		for i := range n {
-			leases.Acquire(apps[i%len(apps)], remote, now.Add(2*time.Hour), now.Add(time.Hour), now)
+			if i%DefaultMaxLeasesPerToken == 0 {
+				tok = leaseToken(now.Add(2*time.Hour), "10.0.0.1")
+			}
+			leases.Acquire(tok, apps[i%len(apps)], remote, now.Add(time.Hour), now, DefaultMaxLeasesPerToken)
 		}
 		for i := 0; n == 0 && i < DefaultUsageRecords; i++ {
-			h.cfg.Usage.add(UsageRecord{Time: now, Event: UsageAcquired, App: apps[i%len(apps)], Peer: "10.0.0.1",
-				Lease: leaseFingerprint(strconv.Itoa(i)), Expiry: now.Add(time.Hour)})
+			h.cfg.Usage.add(UsageRecord{Time: now, Event: UsageAcquired, App: apps[i%len(apps)], Peer: remote,
+				Lease: (Lease{ID: strconv.Itoa(i)}).Fingerprint(), Expiry: now.Add(time.Hour)})
 		}
 		name := "EmptyStore"
 		if n > 0 {
@@ -295,7 +300,75 @@ func TestNoLeaseIDInErrorLog(t *testing.T) {
 	if r := f.do("POST", "/softwareEntitlements/"+id+leaseV, `{"duration":"PT10M"}`); r.status != 500 {
 		t.Fatalf("renewal with a failing lease file: %d %s", r.status, r.raw)
 	}
-	if strings.Contains(log.String(), id) || !strings.Contains(log.String(), `"detail":"writing lease {`+leaseFingerprint(id)+`}`) {
+	if strings.Contains(log.String(), id) || !strings.Contains(log.String(), `"detail":"writing lease {`+(Lease{ID: id}).Fingerprint()+`}`) {
 		t.Errorf("the log:\n%s", log.String())
+	}
+}
+
+// BenchmarkUsageRecord is what the usage record adds to a request after
+// its answer: the log line and the record of an approved entitlement
+// request, beside the same log line alone (for a request the record does
+// not keep) in the same run:
+//
+//	go test ./server -run XXX -bench UsageRecord -benchmem
+func BenchmarkUsageRecord(b *testing.B) {
+	h := benchHandler(b, nil)
+	for _, c := range []struct {
+		name     string
+		entitled bool
+	}{{"LogLine", false}, {"LogLineAndRecord", true}} {
+		b.Run(c.name, func(b *testing.B) {
+			r := httptest.NewRequest("POST", "/softwareEntitlements"+v6, nil)
+			r.RemoteAddr = "127.0.0.1:40000"
+			out := outcome{apiVersion: "2017-09-01.6.0", app: "contosoapp", decision: tool.DecisionApproved, entitled: c.entitled}
+			b.ReportAllocs()
+			for b.Loop() {
+				h.logRequest(r, http.StatusOK, &out, time.Millisecond)
+			}
+			if recorded := h.cfg.Usage.seq > 0; recorded != c.entitled {
+				b.Fatalf("recorded %v, want %v", recorded, c.entitled)
+			}
+		})
+	}
+}
+
+// TestFeedJSONFollowsRing: the feed writes each record's JSON once and
+// reuses it, never for a record that has since taken its place in the
+// ring.
+func TestFeedJSONFollowsRing(t *testing.T) {
+	u := NewUsage(3, time.Now())
+	f := newFixture(t, func(c *HandlerConfig) { c.Usage = u })
+	add := func(apps ...string) {
+		for _, app := range apps {
+			u.add(UsageRecord{Time: f.clock.Now(), Event: UsageEntitlement, App: app, Outcome: tool.DecisionApproved})
+		}
+	}
+	apps := func(feed statusFeed) string {
+		var out []string
+		for _, r := range feed.Records {
+			out = append(out, fmt.Sprintf("%d:%s", r.Seq, r.App))
+		}
+		return strings.Join(out, " ")
+	}
+	add("a", "b", "c")
+	for _, step := range []struct {
+		add  []string
+		want string
+	}{
+		{nil, "3:c 2:b 1:a"},
+		{nil, "3:c 2:b 1:a"}, // from the JSON kept
+		{[]string{"d", "e"}, "5:e 4:d 3:c"},
+		{[]string{"f", "g", "h", "i"}, "9:i 8:h 7:g"},
+		{nil, "9:i 8:h 7:g"},
+	} {
+		add(step.add...)
+		if got := apps(feedOf(t, f.do("GET", "/status.json", ""))); got != step.want {
+			t.Errorf("after adding %v: %s, want %s", step.add, got, step.want)
+		}
+	}
+	for i, j := range u.ringJSON {
+		if want := appendUsageRecord(nil, &u.ring[i]); string(j) != string(want) {
+			t.Errorf("slot %d keeps %s for %s", i, j, want)
+		}
 	}
 }

@@ -1,9 +1,8 @@
 package server
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -64,7 +63,7 @@ type UsageRecord struct {
 	App   string     `json:"app"`
 	// Peer is the caller's address; for a lease change, the address that
 	// acquired the lease.
-	Peer        string        `json:"peer,omitempty"`
+	Peer        netip.Addr    `json:"peer,omitzero"`
 	APIVersion  string        `json:"apiVersion,omitempty"`
 	Status      int           `json:"status,omitempty"`
 	Outcome     tool.Decision `json:"outcome,omitempty"`
@@ -117,17 +116,8 @@ func clip(s string, n int) string {
 }
 
 func (r *UsageRecord) clip() {
-	r.App, r.Peer, r.APIVersion = clip(r.App, maxRecordText), clip(r.Peer, maxRecordText), clip(r.APIVersion, maxRecordText)
+	r.App, r.APIVersion = clip(r.App, maxRecordText), clip(r.APIVersion, maxRecordText)
 	r.Reason, r.Explanation = clip(r.Reason, maxRecordText), clip(r.Explanation, maxRecordExplanation)
-}
-
-// leaseFingerprint names a lease where its id must not be seen: the first
-// 8 hex digits of the SHA-256 of the id as the client has it. It tells
-// leases apart for a person and cannot be turned back into the id that
-// renews or releases the lease.
-func leaseFingerprint(id string) string {
-	sum := sha256.Sum256([]byte(id))
-	return hex.EncodeToString(sum[:4])
 }
 
 // AppUsage sums the usage record of one application: the decisions on its
@@ -266,27 +256,58 @@ const DefaultUsageKeep = 1_000_000
 // Usage is the usage record: every decision on the entitlement endpoint
 // and every change of a lease, the last ones in a ring in memory and, when
 // opened on a lease file, all of them (up to a bound) in the same
-// database. It hears of lease changes as a LeaseObserver and sums them per
-// application as they come, so nothing it answers scans the leases.
+// database, written in the lease file's group commits: the records of a
+// lease change in the same transaction as the change. It hears of lease
+// changes from the lease table (Leases.Observe) and sums them per
+// application as they come, so nothing it answers scans the leases. With
+// a lease file a record is kept in memory once it is committed, as the
+// answer it describes is sent.
 type Usage struct {
-	mu      sync.Mutex
-	ring    []UsageRecord
-	next    int
-	seq     uint64
-	tally   *usageTally
-	started time.Time
-
-	file    *usageFile // nil in memory
-	keep    int
-	pending []UsageRecord
+	mu   sync.Mutex
+	ring []UsageRecord
+	// ringJSON[i] is ring[i] as JSON once the status feed has written it
+	// (nil before), so that each record is encoded once however many
+	// pages poll.
+	ringJSON [][]byte
+	next     int
+	seq      uint64
+	tally    *usageTally
+	started  time.Time
 	// expiredThrough (Unix nanoseconds): every lease that expired up to
-	// then has its expiry recorded, in the file too once flushed. The
-	// lease table ends leases in expiry order, so it is the last expiry
-	// recorded.
+	// then has its expiry recorded (with a lease file, queued with the
+	// transaction that writes how far). The lease table ends leases in
+	// expiry order, so it is the last expiry recorded.
 	expiredThrough int64
 
-	flushMu sync.Mutex
-	durable uint64 // the records up to it are in the file
+	file *usageFile // nil in memory; set before the record is used
+}
+
+// leaseRequest is the decision of a request asking for a lease change,
+// made approved before the change. When the change is made, the lease
+// table has it recorded with the change (taken), so that both are
+// committed in one transaction; otherwise the request records its own.
+type leaseRequest struct {
+	record UsageRecord
+	taken  bool
+}
+
+// queuedRecord is a record on its way to the lease file with the change
+// it describes; it is numbered in the transaction that writes it and kept
+// in memory once that is committed.
+type queuedRecord struct {
+	UsageRecord
+	// change marks the record of a lease change, which the sums of active
+	// leases follow, from when the lease was acquired.
+	change   bool
+	acquired time.Time
+	// expired is, for an expiry, its instant to the nanosecond (the record
+	// keeps milliseconds): how far expiries are recorded.
+	expired int64
+	// provisional is a record kept only if its change is committed: an
+	// acquisition (undone otherwise) and a request's decision on a change
+	// (answered 500 otherwise). Any other is kept in memory even if the
+	// file failed, as the change stays made there.
+	provisional bool
 }
 
 // NewUsage returns an in-memory usage record of at most size records,
@@ -295,17 +316,26 @@ func NewUsage(size int, now time.Time) *Usage {
 	if size <= 0 {
 		size = DefaultUsageRecords
 	}
-	return &Usage{ring: make([]UsageRecord, 0, size), tally: newUsageTally(now), started: now}
+	return &Usage{ring: make([]UsageRecord, 0, size), ringJSON: make([][]byte, 0, size), tally: newUsageTally(now), started: now}
 }
 
-// add keeps r, numbering it, and returns its number.
-func (u *Usage) add(r UsageRecord) uint64 {
+// add records r, a decision. In memory it is kept at once; with a lease
+// file it is queued for the next commit, and kept once committed: the
+// pending returned tells when.
+func (u *Usage) add(r UsageRecord) pending {
+	if u.file != nil {
+		return u.file.leases.enqueue(fileOp{fn: noChange, usage: []queuedRecord{{UsageRecord: r}}})
+	}
 	u.mu.Lock()
-	defer u.mu.Unlock()
-	return u.addLocked(r)
+	u.number(&r)
+	u.keepLocked(queuedRecord{UsageRecord: r})
+	u.mu.Unlock()
+	return pending{}
 }
 
-func (u *Usage) addLocked(r UsageRecord) uint64 {
+// number gives r the next sequence number, and its times and texts the
+// form they are kept in.
+func (u *Usage) number(r *UsageRecord) {
 	u.seq++
 	r.Seq = u.seq
 	r.Time = r.Time.UTC().Truncate(time.Millisecond)
@@ -313,54 +343,88 @@ func (u *Usage) addLocked(r UsageRecord) uint64 {
 		r.Expiry = r.Expiry.UTC().Truncate(time.Millisecond)
 	}
 	r.clip()
-	u.push(r)
-	u.tally.record(r)
-	if u.file != nil {
-		u.pending = append(u.pending, r)
+}
+
+// keepLocked puts a numbered record in the ring and the sums.
+func (u *Usage) keepLocked(q queuedRecord) {
+	u.push(q.UsageRecord)
+	u.tally.record(q.UsageRecord)
+	if q.change {
+		switch q.Event {
+		case UsageAcquired:
+			u.tally.activeAdd(q.App, q.acquired)
+		case UsageReleased, UsageExpired:
+			u.tally.activeRemove(q.App, q.acquired)
+		}
 	}
-	return r.Seq
 }
 
 // push puts r in the ring, over the oldest once it is full.
 func (u *Usage) push(r UsageRecord) {
 	if len(u.ring) < cap(u.ring) {
-		u.ring = append(u.ring, r)
+		u.ring, u.ringJSON = append(u.ring, r), append(u.ringJSON, nil)
 		return
 	}
-	u.ring[u.next] = r
+	u.ring[u.next], u.ringJSON[u.next] = r, nil
 	u.next = (u.next + 1) % cap(u.ring)
 }
 
-// LeaseChanged records a change of a lease and follows the active ones.
-// The lease table calls it with its lock held: it takes only the record's
-// own lock and never waits for the file.
-func (u *Usage) LeaseChanged(e LeaseEvent) {
+// restored counts an active lease found when the record starts hearing
+// of the lease table: not a change, the state it starts from.
+func (u *Usage) restored(app string, acquired int64) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	at := u.started
+	if acquired != 0 {
+		at = time.Unix(0, acquired)
+	}
+	u.tally.activeAdd(clip(app, maxRecordText), at)
+}
+
+// leaseChanged makes the records of a change of a lease, and of the
+// decision req of the request that asked for it, if any. The lease table
+// calls it with its lock held, before it queues the change: in memory the
+// records are kept at once, with a lease file they are returned for the
+// change to carry. It takes only the record's own lock and never waits.
+func (u *Usage) leaseChanged(e LeaseEvent, req *leaseRequest) []queuedRecord {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	acquired := e.Lease.Acquired
 	if acquired.IsZero() { // restored from a file that did not keep it
 		acquired = u.started
 	}
-	app := e.Lease.Application
-	switch e.Change {
-	case LeaseRestored:
-		u.tally.activeAdd(app, acquired)
-		return
-	case LeaseAcquired:
-		u.tally.activeAdd(app, acquired)
-	case LeaseReleased:
-		u.tally.activeRemove(app, acquired)
-	case LeaseExpired:
-		u.tally.activeRemove(app, acquired)
-		if e.At.UnixNano() <= u.expiredThrough {
-			return // recorded before a restart
+	if e.Change == LeaseExpired {
+		if e.At.UnixNano() <= u.expiredThrough { // recorded before a restart
+			u.tally.activeRemove(clip(e.Lease.Application, maxRecordText), acquired)
+			return nil
 		}
 		u.expiredThrough = e.At.UnixNano()
 	}
-	u.addLocked(UsageRecord{
-		Time: e.At, Event: UsageEvent(e.Change), App: app, Peer: e.Lease.Remote,
-		Lease: leaseFingerprint(e.Lease.ID), Expiry: e.Lease.Expiry.UTC(), HeldSeconds: heldSeconds(e.At.Sub(acquired)),
+	fingerprint := e.Lease.Fingerprint()
+	peer, _ := netip.ParseAddr(e.Lease.Remote)
+	var buf [2]queuedRecord
+	recs := append(buf[:0], queuedRecord{
+		UsageRecord: UsageRecord{Time: e.At, Event: UsageEvent(e.Change), App: e.Lease.Application, Peer: peer,
+			Lease: fingerprint, Expiry: e.Lease.Expiry.UTC(), HeldSeconds: heldSeconds(e.At.Sub(acquired))},
+		change: true, acquired: acquired, provisional: e.Change == LeaseAcquired,
 	})
+	if e.Change == LeaseExpired {
+		recs[0].expired = e.At.UnixNano()
+	}
+	if req != nil { // the decision follows the change it made
+		d := req.record
+		d.App, d.Lease = e.Lease.Application, fingerprint
+		recs = append(recs, queuedRecord{UsageRecord: d, provisional: true})
+		req.taken = true
+	}
+	if u.file != nil {
+		return append([]queuedRecord(nil), recs...)
+	}
+	for _, q := range recs {
+		u.number(&q.UsageRecord)
+		u.keepLocked(q)
+	}
+	return nil
 }
 
 // ActiveLeases counts the leases active now.
@@ -374,33 +438,13 @@ func (u *Usage) ActiveLeases() int {
 	return n
 }
 
-// Flush writes the records made so far to the file, if any, and returns
-// once they are durable. Callers at the same time share one commit: while
-// one writes, the others' records gather for the next.
+// Flush returns once the records made so far are committed to the lease
+// file, if any.
 func (u *Usage) Flush() error {
 	if u.file == nil {
 		return nil
 	}
-	u.mu.Lock()
-	target := u.seq
-	u.mu.Unlock()
-	u.flushMu.Lock()
-	defer u.flushMu.Unlock()
-	if u.durable >= target {
-		return nil
-	}
-	u.mu.Lock()
-	recs, through, last := u.pending, u.expiredThrough, u.seq
-	u.pending = nil
-	u.mu.Unlock()
-	if err := u.file.write(recs, through, u.keep); err != nil {
-		u.mu.Lock()
-		u.pending = append(recs, u.pending...)
-		u.mu.Unlock()
-		return err
-	}
-	u.durable = last
-	return nil
+	return u.file.leases.enqueue(fileOp{fn: noChange}).wait()
 }
 
 // recent returns up to limit records after seq after, newest first,
@@ -509,17 +553,56 @@ const recentDecisions = 100
 
 func (r UsageRecord) isDecision() bool { return r.Event.IsDecision() }
 
+// feedRecords are the records of a status feed, newest first: the JSON of
+// each, kept from an earlier feed or written by encode, and the slot of
+// the ring it is in; fresh lists those whose JSON is still to be written
+// (their index, and a copy of the record).
+type feedRecords struct {
+	json  [][]byte
+	slots []int
+	fresh []int
+	recs  []UsageRecord
+}
+
 // snapshot is what the status feed shows, read at once: the last record's
 // number, when the record started, the sums, and with details the sums per
-// application and up to limit records after seq after, newest first.
-func (u *Usage) snapshot(now time.Time, after uint64, limit int, details bool) (seq uint64, started time.Time, apps []AppUsage, total AppUsage, recs []UsageRecord) {
+// application and up to limit records after seq after, in f.
+func (u *Usage) snapshot(now time.Time, after uint64, limit int, details bool, f *feedRecords) (seq uint64, started time.Time, apps []AppUsage, total AppUsage) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	apps, total = u.tally.summary(now)
 	if !details {
-		apps = nil
-	} else {
-		recs = u.recentLocked(after, limit, func(UsageRecord) bool { return true })
+		return u.seq, u.started, nil, total
 	}
-	return u.seq, u.started, apps, total, recs
+	for i := range len(u.ring) {
+		// The newest is just before next (or last, while the ring fills).
+		slot := (u.next - 1 - i + 2*len(u.ring)) % len(u.ring)
+		if u.ring[slot].Seq <= after || len(f.json) == limit {
+			break
+		}
+		if u.ringJSON[slot] == nil {
+			f.fresh, f.recs = append(f.fresh, len(f.json)), append(f.recs, u.ring[slot])
+		}
+		f.json, f.slots = append(f.json, u.ringJSON[slot]), append(f.slots, slot)
+	}
+	return u.seq, u.started, apps, total
+}
+
+// encode writes the JSON of the records snapshot found without it, and
+// keeps it with each that is still in its slot of the ring, for the next
+// feed: each record is encoded once however many pages poll.
+func (u *Usage) encode(f *feedRecords) {
+	if len(f.fresh) == 0 {
+		return
+	}
+	for k, i := range f.fresh {
+		f.json[i] = appendUsageRecord(nil, &f.recs[k])
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for k, i := range f.fresh {
+		if slot := f.slots[i]; slot < len(u.ring) && u.ring[slot].Seq == f.recs[k].Seq {
+			u.ringJSON[slot] = f.json[i]
+		}
+	}
 }

@@ -3,18 +3,22 @@ package server
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/seskit/ses/cli"
 	"github.com/seskit/ses/tool"
+	bolt "go.etcd.io/bbolt"
 )
 
 var remote = netip.MustParseAddr("10.0.0.1")
@@ -36,18 +40,18 @@ func TestLeaseChanges(t *testing.T) {
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	l, u := NewLeases(), NewUsage(100, now)
 	l.Observe(u, now)
-	a, _ := l.Acquire("contosoapp", remote, now.Add(2*time.Hour), now.Add(time.Minute), now)
-	b, _ := l.Acquire("contosoapp", remote, now.Add(2*time.Hour), now.Add(time.Minute), now)
-	l.Renew(a.ID, 5*time.Minute, now.Add(30*time.Second))
-	l.Release(a.ID, now.Add(40*time.Second))
-	l.Release(a.ID, now.Add(41*time.Second)) // again: nothing changes
-	_, _, apps, total, _ := u.snapshot(now.Add(50*time.Second), 0, 0, true)
+	a, _ := l.Acquire(leaseToken(now.Add(2*time.Hour), "10.0.0.1"), "contosoapp", remote, now.Add(time.Minute), now, DefaultMaxLeasesPerToken)
+	b, _ := l.Acquire(leaseToken(now.Add(2*time.Hour), "10.0.0.1"), "contosoapp", remote, now.Add(time.Minute), now, DefaultMaxLeasesPerToken)
+	l.Renew(a.ID, remote, 5*time.Minute, now.Add(30*time.Second))
+	l.Release(a.ID, remote, now.Add(40*time.Second))
+	l.Release(a.ID, remote, now.Add(41*time.Second)) // again: nothing changes
+	apps, total, _ := u.sums(t, now.Add(50*time.Second), 0)
 	if total.Active != 1 || apps[0].Released != 1 || apps[0].HeldSeconds != 40+50 {
 		t.Errorf("after a release: %+v %+v", total, apps)
 	}
 	l.Expire(now.Add(2 * time.Minute))
 	l.Expire(now.Add(3 * time.Minute))
-	l.Release(b.ID, now.Add(4*time.Minute)) // expired already
+	l.Release(b.ID, remote, now.Add(4*time.Minute)) // expired already
 	if got, want := events(u), "acquired acquired renewed released expired"; got != want {
 		t.Errorf("records %q, want %q", got, want)
 	}
@@ -58,10 +62,10 @@ func TestLeaseChanges(t *testing.T) {
 		}
 		return nil
 	})
-	if !expired.Time.Equal(b.Expiry) || expired.HeldSeconds != 60 || expired.Lease != leaseFingerprint(b.ID) || expired.Peer != "10.0.0.1" {
+	if !expired.Time.Equal(b.Expiry) || expired.HeldSeconds != 60 || expired.Lease != (Lease{ID: b.ID}).Fingerprint() || expired.Peer != remote {
 		t.Errorf("the expiry: %+v", expired)
 	}
-	_, _, apps, total, _ = u.snapshot(now.Add(time.Hour), 0, 0, true)
+	apps, total, _ = u.sums(t, now.Add(time.Hour), 0)
 	want := AppUsage{App: "contosoapp", Leases: 2, Released: 1, Expired: 1, HeldSeconds: 100}
 	if len(apps) != 1 || apps[0] != want || total.Active != 0 {
 		t.Errorf("at the end: %+v, want %+v", apps, want)
@@ -83,7 +87,7 @@ func TestUsageRingBounded(t *testing.T) {
 	if recs := u.recent(4, 10, UsageRecord.isDecision); len(recs) != 1 || recs[0].Seq != 5 {
 		t.Errorf("after 4: %+v", recs)
 	}
-	if _, _, _, total, _ := u.snapshot(now, 0, 0, false); total.Approved != 5 {
+	if _, total, _ := u.sums(t, now, 0); total.Approved != 5 {
 		t.Errorf("sums: %+v", total)
 	}
 }
@@ -97,7 +101,7 @@ func TestUsageBounds(t *testing.T) {
 		u.add(UsageRecord{Time: now, Event: UsageEntitlement, App: fmt.Sprint("app", i), Outcome: tool.DecisionDenied})
 	}
 	u.add(UsageRecord{Time: now, Event: UsageEntitlement, App: strings.Repeat("é", 10_000), Explanation: strings.Repeat("x", 100_000)})
-	_, _, apps, total, recs := u.snapshot(now, 0, 1, true)
+	apps, total, recs := u.sums(t, now, 1)
 	if len(apps) != maxTallyApps+1 || apps[len(apps)-1].App != OtherApps || apps[len(apps)-1].Denied != 5 || total.Denied != maxTallyApps+5 {
 		t.Errorf("%d applications summed, the last %+v", len(apps), apps[len(apps)-1])
 	}
@@ -122,10 +126,10 @@ func openState(t *testing.T, path string, now time.Time) (*Leases, *Usage) {
 // while a server ran or while none did.
 func TestUsageFileSurvivesRestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.db")
-	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	now := time.Date(2026, 11, 22, 10, 0, 0, 123456789, time.UTC) // not on a millisecond: the file keeps them
 	l, u := openState(t, path, now)
-	a, _ := l.Acquire("contosoapp", remote, now.Add(2*time.Hour), now.Add(time.Second), now)
-	l.Acquire("contosoapp", remote, now.Add(2*time.Hour), now.Add(time.Minute), now)
+	a, _ := l.Acquire(leaseToken(now.Add(2*time.Hour), "10.0.0.1"), "contosoapp", remote, now.Add(time.Second), now, DefaultMaxLeasesPerToken)
+	l.Acquire(leaseToken(now.Add(2*time.Hour), "10.0.0.1"), "contosoapp", remote, now.Add(time.Minute), now, DefaultMaxLeasesPerToken)
 	l.Expire(now.Add(2 * time.Second)) // a expires while the server runs
 	u.add(UsageRecord{Time: now, Event: UsageEntitlement, App: "contosoapp", Outcome: tool.DecisionDenied})
 	if err := u.Flush(); err != nil {
@@ -148,11 +152,11 @@ func TestUsageFileSurvivesRestart(t *testing.T) {
 	if got, want := events(u), "acquired acquired expired entitlement expired entitlement"; got != want {
 		t.Errorf("after a second restart: %q, want %q", got, want)
 	}
-	_, _, apps, _, recs := u.snapshot(later, 0, 100, true)
+	apps, _, recs := u.sums(t, later, 100)
 	if recs[0].Seq != 6 || len(apps) != 1 || apps[0].Expired != 2 || apps[0].Denied != 1 || apps[0].Approved != 1 || apps[0].HeldSeconds != 61 {
 		t.Errorf("numbers and sums from the file: seq %d, %+v", recs[0].Seq, apps)
 	}
-	if recs[len(recs)-1].Lease != leaseFingerprint(a.ID) {
+	if recs[len(recs)-1].Lease != (Lease{ID: a.ID}).Fingerprint() {
 		t.Errorf("the first record: %+v", recs[len(recs)-1])
 	}
 }
@@ -187,9 +191,9 @@ func TestReadUsageState(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.db")
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	l, u := openState(t, path, now)
-	x, _ := l.Acquire("contosoapp", remote, now.Add(2*time.Hour), now.Add(time.Hour), now)
-	l.Acquire("otherapp", remote, now.Add(2*time.Hour), now.Add(time.Hour), now)
-	l.Release(x.ID, now.Add(3*time.Second))
+	x, _ := l.Acquire(leaseToken(now.Add(2*time.Hour), "10.0.0.1"), "contosoapp", remote, now.Add(time.Hour), now, DefaultMaxLeasesPerToken)
+	l.Acquire(leaseToken(now.Add(2*time.Hour), "10.0.0.1"), "otherapp", remote, now.Add(time.Hour), now, DefaultMaxLeasesPerToken)
+	l.Release(x.ID, remote, now.Add(3*time.Second))
 	u.add(UsageRecord{Time: now.Add(4 * time.Second), Event: UsageEntitlement, App: "contosoapp", Outcome: tool.DecisionApproved})
 	u.Flush()
 	if _, err := ReadUsageState(path, UsageFilter{}, now); !errors.As(err, new(*LockedError)) {
@@ -231,7 +235,7 @@ func TestDamagedState(t *testing.T) {
 	now := time.Now()
 	l, u := openState(t, good, now)
 	for range 2000 {
-		l.Acquire("contosoapp", remote, now.Add(2*time.Hour), now.Add(time.Hour), now)
+		l.Acquire(leaseToken(now.Add(2*time.Hour), "10.0.0.1"), "contosoapp", remote, now.Add(time.Hour), now, DefaultMaxLeasesPerToken)
 	}
 	u.Flush()
 	l.Close()
@@ -356,7 +360,7 @@ func TestUsageExport(t *testing.T) {
 		if err != nil || len(rows) != 7 || strings.Join(rows[0], ",") != strings.Join(UsageCSVHeader, ",") {
 			t.Fatalf("CSV: %v %q", err, rows)
 		}
-		if got := strings.Join(rows[4], ","); !strings.Contains(got, ",released,contosoapp,127.0.0.1,,,,,"+leaseFingerprint(id)+",") || !strings.HasSuffix(got, ",3.000,") {
+		if got := strings.Join(rows[4], ","); !strings.Contains(got, ",released,contosoapp,127.0.0.1,,,,,"+(Lease{ID: id}).Fingerprint()+",") || !strings.HasSuffix(got, ",3.000,") {
 			t.Errorf("the release row: %s", got)
 		}
 		var b bytes.Buffer
@@ -413,4 +417,214 @@ func FuzzDecodeUsageRecord(f *testing.F) {
 			t.Fatalf("%x %q decoded as %+v", k, v, r)
 		}
 	})
+}
+
+// queuedOps waits (a minute at most) until the lease file's next commit
+// holds an op, and returns the events of the records each op carries.
+func queuedOps(t *testing.T, l *Leases) [][]UsageEvent {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		l.file.mu.Lock()
+		ops := l.file.queue.ops
+		var events [][]UsageEvent
+		for _, op := range ops {
+			var e []UsageEvent
+			for _, q := range op.usage {
+				e = append(e, q.Event)
+			}
+			events = append(events, e)
+		}
+		l.file.mu.Unlock()
+		if len(ops) > 0 {
+			return events
+		}
+	}
+	t.Fatal("nothing was queued for the lease file")
+	return nil
+}
+
+// TestRecordsCommitWithTheirChange: with --state, the records of a lease
+// change (the change, and the decision on the request that made it) ride
+// the change into its transaction, a decision alone has one op of its
+// own, and no answer leaves before its records are committed.
+func TestRecordsCommitWithTheirChange(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	leases, usage, err := OpenState(path, 100, 0, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, func(c *HandlerConfig) { c.Leases, c.Usage = leases, usage })
+	tok := f.token(nil)
+	var id string
+	steps := []struct {
+		name         string
+		method, path func() string
+		body         string
+		status       int
+		want         []UsageEvent
+	}{
+		{"entitlement", func() string { return "POST" }, func() string { return "/softwareEntitlements" + v6 }, body(tok, "contosoapp"), 200,
+			[]UsageEvent{UsageEntitlement}},
+		{"acquire", func() string { return "POST" }, func() string { return "/softwareEntitlements" + leaseV }, leaseBody(tok, "contosoapp", "PT5M"), 200,
+			[]UsageEvent{UsageAcquired, UsageAcquire}},
+		{"renew", func() string { return "POST" }, func() string { return "/softwareEntitlements/" + id + leaseV }, `{"duration":"PT10M"}`, 200,
+			[]UsageEvent{UsageRenewed, UsageRenew}},
+		{"release", func() string { return "DELETE" }, func() string { return "/softwareEntitlements/" + id + leaseV }, "", 204,
+			[]UsageEvent{UsageReleased, UsageRelease}},
+	}
+	for _, s := range steps {
+		// The committer is held in a transaction while the request comes.
+		entered, gate := make(chan struct{}), make(chan struct{})
+		go leases.Commit(func(*bolt.Tx) error { close(entered); <-gate; return nil })
+		<-entered
+		answered := make(chan response, 1)
+		go func() { answered <- f.do(s.method(), s.path(), s.body) }()
+		got := queuedOps(t, leases)
+		if len(got) != 1 || !slices.Equal(got[0], s.want) {
+			t.Errorf("%s: the next commit holds ops carrying %v, want one carrying %v", s.name, got, s.want)
+		}
+		select {
+		case r := <-answered:
+			t.Fatalf("%s: answered %d before its records were committed", s.name, r.status)
+		case <-time.After(50 * time.Millisecond):
+		}
+		close(gate)
+		r := <-answered
+		if r.status != s.status {
+			t.Fatalf("%s: %d %s", s.name, r.status, r.raw)
+		}
+		if s.name == "acquire" {
+			id = r.str("entitlementId")
+		}
+	}
+	if err := leases.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := ReadUsageState(path, UsageFilter{}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rep.Records {
+		got = append(got, string(r.Event))
+	}
+	if want := "entitlement acquired acquire renewed renew released release"; strings.Join(got, " ") != want {
+		t.Errorf("the file holds %q, want %q", strings.Join(got, " "), want)
+	}
+}
+
+// TestUnwrittenChangeRecorded: a change the lease file cannot take is
+// answered 500 and recorded so: an acquisition, undone, leaves no record
+// of it, a renewal (made in memory) its change; the decision is the
+// failure's.
+func TestUnwrittenChangeRecorded(t *testing.T) {
+	leases, usage, err := OpenState(filepath.Join(t.TempDir(), "state.db"), 100, 0, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, func(c *HandlerConfig) { c.Leases, c.Usage = leases, usage })
+	tok := f.token(nil)
+	id := f.acquire(tok, "PT5M")
+	leases.Close() // every commit fails from now on
+	if r := f.do("POST", "/softwareEntitlements"+leaseV, leaseBody(tok, "contosoapp", "PT5M")); r.status != 500 {
+		t.Fatalf("acquire: %d %s", r.status, r.raw)
+	}
+	if r := f.do("POST", "/softwareEntitlements/"+id+leaseV, `{"duration":"PT10M"}`); r.status != 500 {
+		t.Fatalf("renew: %d %s", r.status, r.raw)
+	}
+	var got []string
+	for _, r := range usage.recent(0, 100, func(UsageRecord) bool { return true }) {
+		got = append(got, fmt.Sprintf("%s:%s:%d", r.Event, r.Outcome, r.Status))
+	}
+	if want := "renew:error:500 renewed::0 acquire:error:500 acquire:approved:200 acquired::0"; strings.Join(got, " ") != want {
+		t.Errorf("records, newest first: %s\nwant %s", strings.Join(got, " "), want)
+	}
+	if _, total, _ := usage.sums(t, f.clock.Now(), 0); total.Active != 1 || total.Leases != 1 || total.Errors != 1 || total.Approved != 1 {
+		t.Errorf("sums: %+v", total)
+	}
+}
+
+// TestUsageAsEncodingJSON checks the hand-written JSON of records, sums
+// and the status feed against encoding/json on the same values.
+func TestUsageAsEncodingJSON(t *testing.T) {
+	at := time.Date(2026, 11, 22, 10, 0, 0, 123_000_000, time.UTC)
+	recs := []UsageRecord{
+		{},
+		{Time: at, Seq: 1, Event: UsageEntitlement, App: "contosoapp", Peer: netip.MustParseAddr("127.0.0.1"), APIVersion: "2017-09-01.6.0",
+			Status: 200, Outcome: tool.DecisionApproved},
+		{Time: at, Seq: 2, Event: UsageEntitlement, App: `<b>"x"</b> & é` + "\u2028\x01\xff", Peer: netip.MustParseAddr("::1"), Status: 403,
+			Outcome: tool.DecisionDenied, Reason: "application-not-entitled", Explanation: `token entitles ["a"], not "b"`},
+		{Time: at, Seq: 3, Event: UsageExpired, App: "contosoapp", Lease: "1a2b3c4d", Expiry: at.Add(time.Hour), HeldSeconds: 3.011},
+		{Time: at, Seq: 4, Event: UsageReleased, HeldSeconds: 1e21},
+		{Time: at, Seq: 5, Event: UsageReleased, HeldSeconds: 1e-7},
+		{Time: at, Seq: 6, Event: UsageReleased, HeldSeconds: -0.001},
+	}
+	for _, r := range recs {
+		want, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendUsageRecord(nil, &r); string(got) != string(want) {
+			t.Errorf("record\n got %s\nwant %s", got, want)
+		}
+	}
+	sums := []AppUsage{{}, {App: "contosoapp", Approved: 2, Denied: 1, Errors: 3, Leases: 4, Active: 5, Released: 6, Expired: 7, HeldSeconds: 61.5}}
+	for _, a := range sums {
+		want, _ := json.Marshal(a)
+		if got := appendAppUsage(nil, &a); string(got) != string(want) {
+			t.Errorf("sums\n got %s\nwant %s", got, want)
+		}
+	}
+	for _, f := range []statusFeed{
+		{Version: "ses (devel)", Now: at, Started: at.Add(-time.Hour), Seq: 6, Totals: sums[1]},
+		{Version: "ses <1.0>", Now: at, Started: at, Seq: 6, Details: true, Totals: sums[1], Apps: sums, Records: recs},
+	} {
+		var want bytes.Buffer
+		json.NewEncoder(&want).Encode(f)
+		var records [][]byte
+		for i := range f.Records {
+			records = append(records, appendUsageRecord(nil, &f.Records[i]))
+		}
+		if got := appendFeed(nil, &f, records); string(got) != want.String() {
+			t.Errorf("feed\n got %s\nwant %s", got, want.String())
+		}
+	}
+}
+
+// FuzzUsageRecordJSON checks the hand-written JSON of a record against
+// encoding/json for any texts a request may bring and any time held.
+func FuzzUsageRecordJSON(f *testing.F) {
+	f.Add("contosoapp", "2017-09-01.6.0", "token entitles [\"a\"]", "<&>\u2028", 3.011)
+	f.Add("\xff\xfe", "", "\x00", "é", 1e21)
+	f.Fuzz(func(t *testing.T, app, apiVersion, explanation, reason string, held float64) {
+		if math.IsNaN(held) || math.IsInf(held, 0) {
+			return // encoding/json refuses them; the record never holds one
+		}
+		r := UsageRecord{Time: time.Unix(0, 1_764_000_000_123_000_000).UTC(), Seq: 7, Event: UsageRenew, App: app, APIVersion: apiVersion,
+			Status: 409, Outcome: tool.DecisionDenied, Reason: reason, Explanation: explanation, HeldSeconds: held}
+		want, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendUsageRecord(nil, &r); string(got) != string(want) {
+			t.Errorf("got  %s\nwant %s", got, want)
+		}
+	})
+}
+
+// sums is the status feed's snapshot with its records decoded: the sums
+// per application, the totals and up to limit records, newest first.
+func (u *Usage) sums(t testing.TB, now time.Time, limit int) (apps []AppUsage, total AppUsage, recs []UsageRecord) {
+	t.Helper()
+	var f feedRecords
+	_, _, apps, total = u.snapshot(now, 0, limit, true, &f)
+	u.encode(&f)
+	for _, j := range f.json {
+		var r UsageRecord
+		if err := json.Unmarshal(j, &r); err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, r)
+	}
+	return apps, total, recs
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"strconv"
@@ -34,7 +35,11 @@ func usageCSVRow(r UsageRecord) []string {
 	if !r.Expiry.IsZero() {
 		expiry = r.Expiry.UTC().Format(time.RFC3339Nano)
 	}
-	return []string{r.Time.UTC().Format(time.RFC3339Nano), strconv.FormatUint(r.Seq, 10), string(r.Event), r.App, r.Peer,
+	peer := ""
+	if r.Peer.IsValid() {
+		peer = r.Peer.String()
+	}
+	return []string{r.Time.UTC().Format(time.RFC3339Nano), strconv.FormatUint(r.Seq, 10), string(r.Event), r.App, peer,
 		r.APIVersion, status, string(r.Outcome), r.Reason, r.Lease, expiry, held, r.Explanation}
 }
 
@@ -44,6 +49,7 @@ func usageCSVRow(r UsageRecord) []string {
 type usageEncoder struct {
 	w   *bufio.Writer
 	csv *csv.Writer
+	buf []byte // a record's JSON
 	n   int
 	err error
 }
@@ -71,10 +77,8 @@ func (e *usageEncoder) add(r UsageRecord) {
 		e.w.WriteByte(',')
 	}
 	e.n++
-	var b []byte
-	if b, e.err = json.Marshal(r); e.err == nil {
-		_, e.err = e.w.Write(b)
-	}
+	e.buf = appendUsageRecord(e.buf[:0], &r)
+	_, e.err = e.w.Write(e.buf)
 }
 
 func (e *usageEncoder) finish(summary []AppUsage, totals AppUsage) error {
@@ -217,4 +221,88 @@ func (h *Handler) usage(w http.ResponseWriter, r *http.Request, out *outcome) {
 		// The answer has begun: it ends short, and the log says why.
 		out.decision, out.detail = tool.DecisionError, "usage record: "+err.Error()
 	}
+}
+
+// The usage record's JSON is written by hand, as encoding/json writes it
+// (usage_test.go checks it): the status feed carries up to 200 records a
+// second to each page open, and reflection was nearly all of its cost.
+
+// appendUsageRecord appends r as json.Marshal writes it.
+func appendUsageRecord(b []byte, r *UsageRecord) []byte {
+	b = append(b, `{"time":`...)
+	b = appendJSONTime(b, r.Time)
+	b = append(b, `,"seq":`...)
+	b = strconv.AppendUint(b, r.Seq, 10)
+	b = appendField(b, false, "event", string(r.Event))
+	b = appendField(b, false, "app", r.App)
+	if r.Peer.IsValid() {
+		b = append(b, `,"peer":"`...)
+		b = append(r.Peer.AppendTo(b), '"')
+	}
+	b = appendNonEmpty(b, "apiVersion", r.APIVersion)
+	if r.Status != 0 {
+		b = append(b, `,"status":`...)
+		b = strconv.AppendInt(b, int64(r.Status), 10)
+	}
+	b = appendNonEmpty(b, "outcome", string(r.Outcome))
+	b = appendNonEmpty(b, "reason", r.Reason)
+	b = appendNonEmpty(b, "explanation", r.Explanation)
+	b = appendNonEmpty(b, "lease", r.Lease)
+	if !r.Expiry.IsZero() {
+		b = append(b, `,"expiry":`...)
+		b = appendJSONTime(b, r.Expiry)
+	}
+	if r.HeldSeconds != 0 {
+		b = append(b, `,"heldSeconds":`...)
+		b = appendJSONFloat(b, r.HeldSeconds)
+	}
+	return append(b, '}')
+}
+
+// appendAppUsage appends a as json.Marshal writes it.
+func appendAppUsage(b []byte, a *AppUsage) []byte {
+	b = appendField(append(b, '{'), true, "app", a.App)
+	for _, n := range [...]struct {
+		name string
+		v    int
+	}{{"approved", a.Approved}, {"denied", a.Denied}, {"errors", a.Errors}, {"leases", a.Leases},
+		{"active", a.Active}, {"released", a.Released}, {"expired", a.Expired}} {
+		b = append(append(append(b, ',', '"'), n.name...), '"', ':')
+		b = strconv.AppendInt(b, int64(n.v), 10)
+	}
+	b = append(b, `,"heldSeconds":`...)
+	return append(appendJSONFloat(b, a.HeldSeconds), '}')
+}
+
+// appendNonEmpty appends `,"name":"value"` unless value is empty, as
+// omitempty does.
+func appendNonEmpty(b []byte, name, value string) []byte {
+	if value == "" {
+		return b
+	}
+	return appendField(b, false, name, value)
+}
+
+// appendJSONTime appends t as time.Time's MarshalJSON does.
+func appendJSONTime(b []byte, t time.Time) []byte {
+	return append(t.AppendFormat(append(b, '"'), time.RFC3339Nano), '"')
+}
+
+// appendJSONFloat appends f as encoding/json writes a float64: like %g,
+// with the exponent cut-offs of ES6 and its exponent unpadded. A NaN or an
+// infinity, which encoding/json refuses, is written 0.
+func appendJSONFloat(b []byte, f float64) []byte {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return append(b, '0')
+	}
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if n := len(b); format == 'e' && n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+		b[n-2] = b[n-1]
+		b = b[:n-1]
+	}
+	return b
 }

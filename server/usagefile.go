@@ -20,10 +20,14 @@ var (
 	expiredThroughKey = []byte("expired-through")
 )
 
-// usageFile keeps records in the lease file's database.
+// usageFile keeps records in the lease file's database, written by the
+// lease file's committer with the changes that carry them.
 type usageFile struct {
-	db    *bolt.DB
-	count int // records in the bucket
+	db     *bolt.DB
+	leases *leaseFile
+	u      *Usage
+	keep   int // records the bucket keeps at most; 0: all
+	count  int // records in the bucket; only the committer changes it
 }
 
 // openUsageFile makes the buckets if missing and reads the last record's
@@ -57,47 +61,113 @@ func openUsageFile(db *bolt.DB) (f *usageFile, last uint64, expiredThrough int64
 	return f, last, expiredThrough, err
 }
 
-// write commits records, how far expiries are recorded, and drops the
-// oldest records past keep (0: keep all), in one transaction.
-func (f *usageFile) write(recs []UsageRecord, expiredThrough int64, keep int) error {
-	added := 0
-	err := f.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(usageBucket)
-		for _, r := range recs {
-			v, err := json.Marshal(r)
-			if err != nil {
-				return err
-			}
-			if err := b.Put(usageKey(r.Seq), v); err != nil {
-				return err
-			}
-		}
-		added = len(recs)
-		var through [8]byte
-		binary.BigEndian.PutUint64(through[:], uint64(expiredThrough))
-		if err := tx.Bucket(usageMetaBucket).Put(expiredThroughKey, through[:]); err != nil {
-			return err
-		}
-		if over := f.count + added - keep; keep > 0 && over > 0 {
-			var old [][]byte
-			c := b.Cursor()
-			for k, _ := c.First(); k != nil && len(old) < over; k, _ = c.Next() {
-				old = append(old, k)
-			}
-			for _, k := range old {
-				if err := b.Delete(k); err != nil {
-					return err
-				}
-			}
-			added -= len(old)
-		}
+// usageBatch is the usage records of one batch of the lease file,
+// numbered and encoded before its transaction.
+type usageBatch struct {
+	f       *usageFile
+	values  [][][]byte // per op of the batch, its records' JSON
+	through int64      // the last expiry among them; 0 for none
+	added   int        // records the last put left in the bucket, beyond count
+}
+
+// prepare numbers the records the batch's changes carry and encodes them.
+func (f *usageFile) prepare(b *batch) *usageBatch {
+	if f == nil {
 		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("writing the usage record to the state file: %w", err)
 	}
-	f.count += added
+	ub := &usageBatch{f: f, values: make([][][]byte, len(b.ops))}
+	f.u.mu.Lock()
+	for i := range b.ops {
+		for j := range b.ops[i].usage {
+			f.u.number(&b.ops[i].usage[j].UsageRecord)
+		}
+	}
+	f.u.mu.Unlock()
+	for i := range b.ops {
+		for _, q := range b.ops[i].usage {
+			ub.values[i] = append(ub.values[i], appendUsageRecord(make([]byte, 0, 256), &q.UsageRecord))
+			ub.through = max(ub.through, q.expired)
+		}
+	}
+	return ub
+}
+
+// put writes the records of the batch's changes that are being written
+// (those that did not fail alone), how far expiries are recorded, and
+// drops the oldest records past keep, in the batch's transaction.
+func (ub *usageBatch) put(tx *bolt.Tx, b *batch) error {
+	if ub == nil {
+		return nil
+	}
+	bucket := tx.Bucket(usageBucket)
+	added := 0
+	for i := range b.ops {
+		if b.errs[i] != nil {
+			continue
+		}
+		for j, q := range b.ops[i].usage {
+			if err := bucket.Put(usageKey(q.Seq), ub.values[i][j]); err != nil {
+				return fmt.Errorf("writing the usage record: %w", err)
+			}
+			added++
+		}
+	}
+	if added == 0 {
+		ub.added = 0
+		return nil
+	}
+	if ub.through != 0 {
+		meta := tx.Bucket(usageMetaBucket)
+		if v := meta.Get(expiredThroughKey); len(v) != 8 || int64(binary.BigEndian.Uint64(v)) < ub.through {
+			var through [8]byte
+			binary.BigEndian.PutUint64(through[:], uint64(ub.through))
+			if err := meta.Put(expiredThroughKey, through[:]); err != nil {
+				return fmt.Errorf("writing the usage record: %w", err)
+			}
+		}
+	}
+	if over := ub.f.count + added - ub.f.keep; ub.f.keep > 0 && over > 0 {
+		var old [][]byte
+		c := bucket.Cursor()
+		for k, _ := c.First(); k != nil && len(old) < over; k, _ = c.Next() {
+			old = append(old, k)
+		}
+		for _, k := range old {
+			if err := bucket.Delete(k); err != nil {
+				return fmt.Errorf("writing the usage record: %w", err)
+			}
+		}
+		added -= len(old)
+	}
+	ub.added = added
 	return nil
+}
+
+// committed keeps in memory the records of the batch once its transaction
+// is over (or failed to begin, ub nil): all of a change that was
+// committed, and of one that failed those that are not provisional.
+func (f *usageFile) committed(b *batch, ub *usageBatch) {
+	if f == nil {
+		return
+	}
+	f.u.mu.Lock()
+	defer f.u.mu.Unlock()
+	written := false
+	for i := range b.ops {
+		ok := b.errs[i] == nil
+		written = written || (ok && len(b.ops[i].usage) > 0)
+		for _, q := range b.ops[i].usage {
+			if ok || !q.provisional {
+				if q.Seq == 0 {
+					f.u.number(&q.UsageRecord)
+				}
+				f.u.keepLocked(q)
+			}
+		}
+	}
+	if written && ub != nil {
+		f.count += ub.added
+	}
 }
 
 func usageKey(seq uint64) []byte {
@@ -164,7 +234,11 @@ func OpenUsage(leases *Leases, size, keep int, now time.Time) (*Usage, error) {
 	if err != nil {
 		return nil, err
 	}
-	u.file, u.keep, u.seq, u.durable, u.expiredThrough = f, keep, last, last, through
+	f.leases, f.u, f.keep = leases.file, u, keep
+	u.file, u.seq, u.expiredThrough = f, last, through
+	leases.file.mu.Lock()
+	leases.file.usage = f
+	leases.file.mu.Unlock()
 	return u, nil
 }
 
@@ -208,22 +282,25 @@ func ReadUsageState(path string, filter UsageFilter, now time.Time) (rep UsageRe
 				if err != nil {
 					return err
 				}
-				l, acquired := x.view(), x.view().Acquired
+				acquired, expiry := time.Time{}, time.Unix(0, x.expiry).UTC()
+				if x.acquired != 0 {
+					acquired = time.Unix(0, x.acquired).UTC()
+				}
 				switch {
 				case x.released:
 				case x.expiry > now.UnixNano():
 					if acquired.IsZero() {
 						acquired = now
 					}
-					if filter.keepsApp(l.Application) {
-						tally.addActive(l.Application, appTally{active: 1, acquiredMs: acquired.UnixMilli()})
+					if filter.keepsApp(x.app) {
+						tally.addActive(x.app, appTally{active: 1, acquiredMs: acquired.UnixMilli()})
 					}
 				case x.expiry > through:
 					if acquired.IsZero() {
-						acquired = l.Expiry
+						acquired = expiry
 					}
-					r := UsageRecord{Time: l.Expiry, Event: UsageExpired, App: l.Application, Peer: l.Remote,
-						Lease: leaseFingerprint(l.ID), Expiry: l.Expiry, HeldSeconds: heldSeconds(l.Expiry.Sub(acquired))}
+					r := UsageRecord{Time: expiry, Event: UsageExpired, App: x.app, Peer: x.remote,
+						Lease: Lease{ID: x.id.String()}.Fingerprint(), Expiry: expiry, HeldSeconds: heldSeconds(expiry.Sub(acquired))}
 					if filter.Keep(r) {
 						expired = append(expired, r)
 						tally.record(r)

@@ -3,7 +3,6 @@ package tool
 import (
 	"bytes"
 	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -62,19 +61,33 @@ func NewTokenID() string { return "token-" + newUUID() }
 
 // NewEntitlementID returns a fresh entitlement id, "entitlement-" and a
 // random UUID.
-func NewEntitlementID() string { return "entitlement-" + newUUID() }
+func NewEntitlementID() string { return string(AppendEntitlementID(nil)) }
+
+// AppendEntitlementID appends a fresh entitlement id to b, as
+// NewEntitlementID makes them, without allocating when b has room.
+func AppendEntitlementID(b []byte) []byte { return AppendGUID(append(b, "entitlement-"...)) }
 
 // NewGUID returns a random (version 4) UUID in its usual text form.
 func NewGUID() string { return newUUID() }
 
-func newUUID() string {
+// AppendGUID appends a random (version 4) UUID to b, as NewGUID makes them.
+func AppendGUID(b []byte) []byte {
 	var u [16]byte
 	rand.Read(u[:])
 	u[6] = u[6]&0x0f | 0x40
 	u[8] = u[8]&0x3f | 0x80
-	h := hex.EncodeToString(u[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+	for i, c := range u {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			b = append(b, '-')
+		}
+		b = append(b, lowerHex[c>>4], lowerHex[c&0x0f])
+	}
+	return b
 }
+
+const lowerHex = "0123456789abcdef"
+
+func newUUID() string { return string(AppendGUID(nil)) }
 
 // MarshalJSON writes the claims as production does: app and ip as a string
 // when there is one value and an array when there are several, times as

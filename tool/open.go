@@ -113,8 +113,12 @@ func (v *Verifier) Explain(raw string, req Request) *Explanation {
 }
 
 // Check checks the token against a request: its validity period at req.Now
-// (with Leeway), the application and the address.
+// (with Leeway), the application and the address. It allocates nothing
+// when every check passes.
 func (t *Token) Check(req Request) error {
+	if t.admits(req) {
+		return nil
+	}
 	for _, c := range t.checks(req) {
 		if c.Err != nil {
 			return c.Err
@@ -391,12 +395,51 @@ func parseAddress(s string) (netip.Addr, error) {
 	return a.WithZone("").Unmap(), nil
 }
 
+// EntitlesAddress reports whether addr is one of addresses, a token's ip
+// claim, compared as Token.Check compares a caller's address: IPv4-mapped
+// IPv6 as IPv4, an IPv6 zone ignored.
+func EntitlesAddress(addresses []string, addr netip.Addr) bool {
+	want := addr.WithZone("").Unmap()
+	for _, s := range addresses {
+		if a, err := parseAddress(s); err == nil && a == want {
+			return true
+		}
+	}
+	return false
+}
+
+// The request checks, each once, for checks (which explains them) and
+// admits (which only decides).
+func notYetValid(c *Claims, now time.Time) bool {
+	return !c.NotBefore.IsZero() && now.Add(Leeway).Before(c.NotBefore)
+}
+
+func expired(c *Claims, now time.Time) bool { return !now.Add(-Leeway).Before(c.Expiry) }
+
+func entitlesApplication(c *Claims, app string) bool {
+	for _, a := range c.Applications {
+		if strings.EqualFold(a, app) {
+			return true
+		}
+	}
+	return false
+}
+
+// admits reports whether every check of req passes, without explaining
+// any: the cost of a request whose token is cached.
+func (t *Token) admits(req Request) bool {
+	c := &t.Claims
+	return !notYetValid(c, req.Now) && !c.Expiry.IsZero() && !expired(c, req.Now) &&
+		(req.Application == "" || entitlesApplication(c, req.Application)) &&
+		(!req.Address.IsValid() || EntitlesAddress(c.Addresses, req.Address))
+}
+
 func (t *Token) checks(req Request) []CheckResult {
 	var r Explanation
-	c := t.Claims
+	c := &t.Claims
 	now := req.Now
 	switch {
-	case !c.NotBefore.IsZero() && now.Add(Leeway).Before(c.NotBefore):
+	case notYetValid(c, now):
 		r.fail("not-before", ReasonNotYetValid, "token is not valid before %s; it is now %s", FormatTime(c.NotBefore), FormatTime(now))
 	default:
 		r.pass("not-before", stampOrNone(c.NotBefore))
@@ -404,17 +447,13 @@ func (t *Token) checks(req Request) []CheckResult {
 	switch {
 	case c.Expiry.IsZero():
 		r.fail("expiry", ReasonExpired, "token has no expiry")
-	case !now.Add(-Leeway).Before(c.Expiry):
+	case expired(c, now):
 		r.fail("expiry", ReasonExpired, "token expired at %s; it is now %s", FormatTime(c.Expiry), FormatTime(now))
 	default:
 		r.pass("expiry", "until "+FormatTime(c.Expiry))
 	}
 	if req.Application != "" {
-		found := false
-		for _, a := range c.Applications {
-			found = found || strings.EqualFold(a, req.Application)
-		}
-		if found {
+		if entitlesApplication(c, req.Application) {
 			r.pass("application", req.Application)
 		} else {
 			r.fail("application", ReasonApplication, "token entitles %s, not %q", quoteList(c.Applications), req.Application)
@@ -422,12 +461,7 @@ func (t *Token) checks(req Request) []CheckResult {
 	}
 	if req.Address.IsValid() {
 		want := req.Address.WithZone("").Unmap()
-		found := false
-		for _, s := range c.Addresses {
-			a, err := parseAddress(s)
-			found = found || err == nil && a == want
-		}
-		if found {
+		if EntitlesAddress(c.Addresses, want) {
 			r.pass("address", want.String())
 		} else {
 			r.fail("address", ReasonAddress, "token entitles %s, not the address %s", quoteList(c.Addresses), want)

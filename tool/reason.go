@@ -51,6 +51,7 @@ const (
 	ReasonLeaseNotFound      Reason = "lease-not-found"
 	ReasonLeaseReleased      Reason = "lease-released"
 	ReasonLeaseExpired       Reason = "lease-expired"
+	ReasonLeaseLimit         Reason = "lease-limit-reached"
 	ReasonAdminUnauthorized  Reason = "admin-unauthorized"
 	ReasonInternal           Reason = "internal-error"
 )
@@ -95,6 +96,7 @@ var answers = func() map[Reason]Answer {
 		ReasonLeaseNotFound:      {http.StatusNotFound, CodeNotFound},
 		ReasonLeaseReleased:      {http.StatusConflict, CodeAlreadyReleased},
 		ReasonLeaseExpired:       {http.StatusConflict, CodeLeaseExpired},
+		ReasonLeaseLimit:         {http.StatusConflict, CodeTooManyLeases},
 		ReasonAdminUnauthorized:  {http.StatusUnauthorized, CodeUnauthorized},
 		ReasonInternal:           {http.StatusInternalServerError, CodeInternalError},
 	}

@@ -110,7 +110,7 @@ func TestReasonTable(t *testing.T) {
 func TestReasonAnswers(t *testing.T) {
 	codes := map[int][]ErrorCode{
 		400: {CodeEntitlementDenied}, 401: {CodeUnauthorized}, 403: {CodeEntitlementDenied}, 404: {CodeNotFound},
-		409: {CodeAlreadyReleased, CodeLeaseExpired}, 413: {CodeRequestBodyTooLarge}, 500: {CodeInternalError},
+		409: {CodeAlreadyReleased, CodeLeaseExpired, CodeTooManyLeases}, 413: {CodeRequestBodyTooLarge}, 500: {CodeInternalError},
 	}
 	for _, r := range declaredReasons(t) {
 		a, ok := r.Answer()

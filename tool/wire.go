@@ -175,6 +175,9 @@ const (
 	CodeAlreadyReleased ErrorCode = "AlreadyReleased"
 	// CodeLeaseExpired: 409, renewing an expired lease.
 	CodeLeaseExpired ErrorCode = "LeaseExpired"
+	// CodeTooManyLeases: 409, acquiring a lease on a token that holds as
+	// many active leases as the server allows.
+	CodeTooManyLeases ErrorCode = "TooManyLeases"
 	// CodeRequestBodyTooLarge: 413.
 	CodeRequestBodyTooLarge ErrorCode = "RequestBodyTooLarge"
 	// CodeMethodNotAllowed: 405.
@@ -205,7 +208,10 @@ const TimeLayout = time.RFC3339
 
 // FormatTime writes t in TimeLayout, in UTC: the form of every time on the
 // wire and in what ses prints.
-func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
+func FormatTime(t time.Time) string { return string(AppendTime(nil, t)) }
+
+// AppendTime appends t to b as FormatTime writes it.
+func AppendTime(b []byte, t time.Time) []byte { return t.UTC().AppendFormat(b, TimeLayout) }
 
 // The form fields and values of WRAP v0.9 (the token endpoint at PathWRAP).
 const (

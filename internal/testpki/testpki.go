@@ -45,24 +45,32 @@ func SelfSigned(tb testing.TB, cn string) (*x509.Certificate, *rsa.PrivateKey) {
 	return cert, key
 }
 
-// CryptoFloor runs b's loop over the RSA work a new token cannot avoid: one
+// Floor returns one round of the RSA work a new token cannot avoid: one
 // RSA-OAEP decryption with enc and one RS512 verification of sign's
-// signature.
-func CryptoFloor(b *testing.B, sign, enc *rsa.PrivateKey) {
+// signature. It is safe to call from several goroutines at once.
+func Floor(tb testing.TB, sign, enc *rsa.PrivateKey) func() error {
 	wrapped, err := rsa.EncryptOAEP(sha1.New(), rand.Reader, &enc.PublicKey, make([]byte, 64), nil)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	digest := sha512.Sum512([]byte("payload"))
 	sig, err := sign.Sign(rand.Reader, digest[:], crypto.SHA512)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	for b.Loop() {
+	return func() error {
 		if _, err := rsa.DecryptOAEP(sha1.New(), nil, enc, wrapped, nil); err != nil {
-			b.Fatal(err)
+			return err
 		}
-		if err := rsa.VerifyPKCS1v15(&sign.PublicKey, crypto.SHA512, digest[:], sig); err != nil {
+		return rsa.VerifyPKCS1v15(&sign.PublicKey, crypto.SHA512, digest[:], sig)
+	}
+}
+
+// CryptoFloor runs b's loop over Floor, on one goroutine.
+func CryptoFloor(b *testing.B, sign, enc *rsa.PrivateKey) {
+	round := Floor(b, sign, enc)
+	for b.Loop() {
+		if err := round(); err != nil {
 			b.Fatal(err)
 		}
 	}
