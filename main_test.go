@@ -26,6 +26,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/seskit/ses/internal/contract"
+	"github.com/seskit/ses/internal/testpki"
 	"github.com/seskit/ses/tool"
 	"github.com/seskit/ses/wrapauth/reverser"
 )
@@ -39,30 +40,74 @@ func TestMain(m *testing.M) {
 	})
 }
 
+// devStore is the development PKI the scripts start with, made once by the
+// real store code and copied into each script's $SES_HOME: making an RSA
+// PKI per script would be most of the suite's time.
+var devStore = testpki.Store{Make: func(dir string) error {
+	_, err := (&tool.Store{Dir: dir}).Dev()
+	return err
+}}
+
+// freshStore, as a script's first line, makes it start with an empty
+// $SES_HOME: the scripts that test making the PKI.
+const freshStore = "# fresh-store"
+
+// patience bounds the whole run: a command or a background process still
+// running then is stopped (SIGQUIT, then SIGKILL) and its script fails. The
+// run takes well under a minute; only a hang reaches the bound.
+const patience = 5 * time.Minute
+
 // TestScripts runs the end-to-end scripts in testdata/*.txtar against the
-// real command. Each script gets its own empty store in $SES_HOME.
+// real command. Each script gets its own store in $SES_HOME, holding a copy
+// of the shared development PKI unless the script starts with freshStore.
 func TestScripts(t *testing.T) {
+	t.Cleanup(func() {
+		if err := devStore.Remove(); err != nil {
+			t.Error(err)
+		}
+	})
+	deadline := time.Now().Add(patience)
+	if d, ok := t.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
 	testscript.Run(t, testscript.Params{
-		Dir: "testdata",
+		Dir:      "testdata",
+		Deadline: deadline,
 		Setup: func(env *testscript.Env) error {
-			env.Setenv("SES_HOME", env.WorkDir+"/store")
+			store := filepath.Join(env.WorkDir, "store")
+			env.Setenv("SES_HOME", store)
+			// The race detector makes each program wait a second at exit
+			// for late reports; the scripts run hundreds of them.
+			env.Setenv("GORACE", "atexit_sleep_ms=0 "+os.Getenv("GORACE"))
 			interop, err := filepath.Abs("testdata/interop")
+			if err != nil {
+				return err
+			}
 			env.Setenv("INTEROP", interop)
-			return err
+			name := strings.TrimPrefix(env.T().(interface{ Name() string }).Name(), t.Name()+"/")
+			script, err := os.ReadFile(filepath.Join("testdata", name+".txtar"))
+			if err != nil {
+				return err
+			}
+			if first, _, _ := strings.Cut(string(script), "\n"); strings.TrimSpace(first) == freshStore {
+				return nil
+			}
+			return devStore.CopyTo(store)
 		},
 		RequireExplicitExec: true,
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
-			"exits":     exits,
-			"freeport":  freeport,
-			"waitfor":   waitfor,
-			"waitbody":  waitbody,
-			"serverurl": serverurl,
-			"https":     httpsCmd,
-			"jsonvar":   jsonvar,
-			"jsonout":   jsonout,
-			"proxy":     proxy,
-			"waitlog":   waitlog,
-			"csv":       csvCmd,
+			"exits":       exits,
+			"devpki":      devpki,
+			"thumbprint":  thumbprint,
+			"waitbody":    waitbody,
+			"serverurl":   serverurl,
+			"https":       httpsCmd,
+			"jsonvar":     jsonvar,
+			"jsonout":     jsonout,
+			"proxy":       proxy,
+			"refusedport": refusedport,
+			"waitlog":     waitlog,
+			"csv":         csvCmd,
 		},
 	})
 }
@@ -90,21 +135,53 @@ func exits(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// freeport sets an environment variable to a free TCP port on 127.0.0.1.
-func freeport(ts *testscript.TestScript, neg bool, args []string) {
+// devpki copies the shared development PKI into the store folder DIR:
+// "devpki $WORK/home/.config/ses".
+func devpki(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
-		ts.Fatalf("usage: freeport VAR")
+		ts.Fatalf("usage: devpki DIR")
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	ts.Check(err)
-	ts.Setenv(args[0], fmt.Sprint(l.Addr().(*net.TCPAddr).Port))
-	l.Close()
+	ts.Check(devStore.CopyTo(ts.MkAbs(args[0])))
 }
 
-// devClient trusts the script store's development root.
+// scriptPKI is the development PKI of the script's store, read by the real
+// store code; nil when the store has none.
+func scriptPKI(ts *testscript.TestScript) *tool.DevPKI {
+	store := &tool.Store{Dir: ts.Getenv("SES_HOME")}
+	if store.Dir == "" || !store.HasDev() {
+		return nil
+	}
+	pki, err := store.Dev()
+	ts.Check(err)
+	return pki
+}
+
+// thumbprint sets VAR to the SHA-1 thumbprint (40 hex digits) of a
+// certificate of the script's development PKI, by its role: "thumbprint
+// SIGN signing|encryption|tls|root|intermediate".
+func thumbprint(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: thumbprint VAR signing|encryption|tls|root|intermediate")
+	}
+	pki := scriptPKI(ts)
+	if pki == nil {
+		ts.Fatalf("thumbprint: no development PKI in %s", ts.Getenv("SES_HOME"))
+	}
+	c, ok := map[string]*tool.Credential{
+		"signing": pki.Signing, "encryption": pki.Encryption, "tls": pki.TLS,
+		"root": pki.Root, "intermediate": pki.Intermediate,
+	}[args[1]]
+	if !ok {
+		ts.Fatalf("thumbprint: no role %q; want signing, encryption, tls, root or intermediate", args[1])
+	}
+	ts.Setenv(args[0], c.Thumbprint().String())
+}
+
+// devClient trusts the certificates in the script store's development root
+// file, when there is one: a fixture root serves as well as the PKI's.
 func devClient(ts *testscript.TestScript) *http.Client {
 	pool := x509.NewCertPool()
-	data, err := os.ReadFile(filepath.Join(ts.Getenv("SES_HOME"), "dev", "root.pem"))
+	data, err := os.ReadFile(filepath.Join(ts.Getenv("SES_HOME"), "dev", tool.DevRootFile))
 	if err == nil {
 		for block, rest := pem.Decode(data); block != nil; block, rest = pem.Decode(rest) {
 			if c, err := x509.ParseCertificate(block.Bytes); err == nil && block.Type == "CERTIFICATE" {
@@ -118,22 +195,31 @@ func devClient(ts *testscript.TestScript) *http.Client {
 	}
 }
 
-// waitfor polls URL/healthz until the server answers, for at most a minute.
-func waitfor(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 {
-		ts.Fatalf("usage: waitfor URL")
-	}
-	for i := 0; i < 600; i++ {
-		resp, err := devClient(ts).Get(strings.TrimRight(args[0], "/") + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return
-			}
+// poll calls try every 100 ms until it reports success or a minute has
+// passed, and reports whether it succeeded. A try started within the minute
+// runs to its own end (a devClient request, at most 10 s).
+func poll(try func() bool) bool {
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if try() {
+			return true
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
-	ts.Fatalf("%s did not come up", args[0])
+	return false
+}
+
+// waitfor polls url/healthz until the server answers, for at most a minute.
+func waitfor(ts *testscript.TestScript, url string) {
+	up := poll(func() bool {
+		resp, err := devClient(ts).Get(strings.TrimRight(url, "/") + "/healthz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	})
+	if !up {
+		ts.Fatalf("%s did not come up", url)
+	}
 }
 
 // startedURL finds the URL in a server's "server started" log line, in the
@@ -150,16 +236,20 @@ func serverurl(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 {
 		ts.Fatalf("usage: serverurl VAR LOGFILE")
 	}
-	for i := 0; i < 600; i++ {
+	var url string
+	started := poll(func() bool {
 		data, _ := os.ReadFile(ts.MkAbs(args[1]))
-		if m := startedURL.FindStringSubmatch(string(data)); m != nil {
-			ts.Setenv(args[0], m[1]+m[2])
-			waitfor(ts, false, []string{m[1] + m[2]})
-			return
+		m := startedURL.FindStringSubmatch(string(data))
+		if m != nil {
+			url = m[1] + m[2]
 		}
-		time.Sleep(100 * time.Millisecond)
+		return m != nil
+	})
+	if !started {
+		ts.Fatalf("no server started line in %s", args[1])
 	}
-	ts.Fatalf("no server started line in %s", args[1])
+	ts.Setenv(args[0], url)
+	waitfor(ts, url)
 }
 
 // waitbody polls URL until its body matches the regular expression, for at
@@ -173,19 +263,22 @@ func waitbody(ts *testscript.TestScript, neg bool, args []string) {
 	u, err := url.Parse(args[0])
 	ts.Check(err)
 	doc := contractFor(ts, u)
-	for i := 0; i < 600; i++ {
+	matched := poll(func() bool {
 		resp, err := devClient(ts).Get(args[0])
-		if err == nil {
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if re.Match(body) {
-				checkContract(ts, doc, resp.Request, resp, body)
-				return
-			}
+		if err != nil {
+			return false
 		}
-		time.Sleep(100 * time.Millisecond)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !re.Match(body) {
+			return false
+		}
+		checkContract(ts, doc, resp.Request, resp, body)
+		return true
+	})
+	if !matched {
+		ts.Fatalf("%s never matched %s", args[0], args[1])
 	}
-	ts.Fatalf("%s never matched %s", args[0], args[1])
 }
 
 // httpsCmd sends a request trusting the development root and prints the
@@ -410,14 +503,13 @@ func waitlog(ts *testscript.TestScript, neg bool, args []string) {
 		n, err = strconv.Atoi(args[2])
 		ts.Check(err)
 	}
-	for i := 0; i < 600; i++ {
+	matched := poll(func() bool {
 		data, _ := os.ReadFile(ts.MkAbs(args[0]))
-		if len(re.FindAll(data, -1)) >= n {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
+		return len(re.FindAll(data, -1)) >= n
+	})
+	if !matched {
+		ts.Fatalf("%s never held %d matches of %s", args[0], n, args[1])
 	}
-	ts.Fatalf("%s never held %d matches of %s", args[0], n, args[1])
 }
 
 // csvCmd parses FILE as CSV, every row with as many fields as the first,

@@ -4,6 +4,8 @@
 #
 #   - `ses client` checking against a local `ses server`, whole process,
 #     beside curl making the same POST (hyperfine, median of 10 runs);
+#   - what its package initialisation takes (GODEBUG=inittrace=1), in all
+#     and the slowest three packages;
 #   - the size of the release binary (the release build's flags);
 #   - the resident memory of `ses server` once started and idle.
 #
@@ -40,3 +42,10 @@ hyperfine -N --warmup 3 --runs 10 --export-json "$work/times.json" \
 	-n "ses client" "$work/ses client --url $url --dev --app contosoapp --token-file $work/token" >/dev/null
 grep -o '"median": *[0-9.e-]*' "$work/times.json" | grep -o '[0-9.e-]*$' |
 	awk 'NR == 1 {c = $1} NR == 2 {s = $1} END {printf "start-up, median of 10: ses client %.1f ms, curl %.1f ms: %.2fx curl (goal 1.2x)\n", s * 1000, c * 1000, s / c}'
+GODEBUG=inittrace=1 "$work/ses" client --url "$url" --dev --app contosoapp --token-file "$work/token" 2>&1 >/dev/null |
+	awk '/^init / {n++; t += $5; a += $8; line[n] = sprintf("%s %s ms", $2, $5); ms[n] = $5}
+	END {
+		printf "ses client package init: %.2f ms, %d bytes in %d packages; slowest:", t, a, n
+		for (k = 0; k < 3; k++) { m = 0; for (i = 1; i <= n; i++) if (ms[i] > ms[m]) m = i; printf " %s", line[m]; ms[m] = -1 }
+		print ""
+	}'

@@ -2,14 +2,10 @@ package certs
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -21,6 +17,7 @@ import (
 
 	"github.com/seskit/ses/cli"
 	"github.com/seskit/ses/clientcmd"
+	"github.com/seskit/ses/internal/testpki"
 	"github.com/seskit/ses/tool"
 )
 
@@ -36,20 +33,13 @@ var raw = regexp.MustCompile("[\x00-\x08\x0b-\x1f\x7f\u0080-\u009f\u202a-\u202e\
 // evilName, with its key, to dir/evil.pem.
 func evilCert(t *testing.T, dir string) tls.Certificate {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: evilName, Organization: []string{evilName}},
+	evil := testpki.SelfSigned(t, &x509.Certificate{
+		Subject:   pkix.Name{CommonName: evilName, Organization: []string{evilName}},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		BasicConstraintsValid: true, IsCA: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
+	der, key := evil.Certificate.Raw, evil.Key
 	keyDER, _ := x509.MarshalPKCS8PrivateKey(key)
 	var b bytes.Buffer
 	pem.Encode(&b, &pem.Block{Type: "CERTIFICATE", Bytes: der})

@@ -25,7 +25,7 @@ func fakeTrust(goos, root string, privileged bool) (*systemTrust, *[]ran) {
 }
 
 func TestSystemTrust(t *testing.T) {
-	cert, _ := testpki.SelfSigned(t, "ses development root CA")
+	cert := testpki.SharedCA(t).Root.Certificate
 	root := &tool.Credential{Certificate: cert, File: "/home/me/.config/ses/dev/root.pem"}
 	pem, _ := tool.EncodePEM(&tool.Credential{Certificate: cert})
 	anchor := "ses-development-root-" + root.Thumbprint().String() + ".crt"

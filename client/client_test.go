@@ -2,14 +2,10 @@ package client
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
-	"math/big"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -19,54 +15,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seskit/ses/internal/testpki"
 	"github.com/seskit/ses/tool"
 )
 
 const testHost = "acct.westus.batch.azure.com"
 
-type testCert struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-}
+// pki is a CA's root and intermediate and a leaf for testHost under them.
+type pki struct{ root, inter, leaf *testpki.Cert }
 
-// issueCert makes an ECDSA certificate (fast to generate) signed by parent,
-// or self-signed.
-func issueCert(t *testing.T, cn string, parent *testCert, isCA bool, host string, notAfter time.Time) *testCert {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
-	tmpl := &x509.Certificate{
-		SerialNumber: serial, Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-2 * time.Hour), NotAfter: notAfter,
-		BasicConstraintsValid: true, IsCA: isCA,
-	}
-	if isCA {
-		tmpl.KeyUsage = x509.KeyUsageCertSign
-	} else {
-		tmpl.KeyUsage = x509.KeyUsageDigitalSignature
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-		tmpl.DNSNames = []string{host}
-	}
-	signer, signerCert := key, tmpl
-	if parent != nil {
-		signer, signerCert = parent.key, parent.cert
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, signerCert, &key.PublicKey, signer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, _ := x509.ParseCertificate(der)
-	return &testCert{cert: c, key: key}
-}
+// newPKI is the shared test CA's.
+func newPKI(t *testing.T) pki { return pkiOf(t, testpki.SharedCA(t)) }
 
-// pki is a root, an intermediate and a leaf for testHost.
-type pki struct{ root, inter, leaf *testCert }
+// freshPKI has a CA of its own, which no other trusts.
+func freshPKI(t *testing.T) pki { return pkiOf(t, testpki.NewCA(t)) }
 
-func newPKI(t *testing.T) pki {
-	later := time.Now().Add(24 * time.Hour)
-	root := issueCert(t, "test root", nil, true, "", later)
-	inter := issueCert(t, "test intermediate", root, true, "", later)
-	return pki{root, inter, issueCert(t, "test leaf", inter, false, testHost, later)}
+func pkiOf(t *testing.T, ca *testpki.CA) pki {
+	return pki{ca.Root, ca.Intermediate, ca.Leaf(t, "test leaf", testHost, time.Now().Add(24*time.Hour))}
 }
 
 // server is an in-process TLS server presenting chain, counting the
@@ -77,12 +42,12 @@ type server struct {
 	conns atomic.Int32
 }
 
-func newServer(t *testing.T, h http.HandlerFunc, chain ...*testCert) *server {
+func newServer(t *testing.T, h http.HandlerFunc, chain ...*testpki.Cert) *server {
 	return newServerWith(t, h, nil, chain...)
 }
 
 // newServerWith is newServer with its TLS configuration changed by tweak.
-func newServerWith(t *testing.T, h http.HandlerFunc, tweak func(*tls.Config), chain ...*testCert) *server {
+func newServerWith(t *testing.T, h http.HandlerFunc, tweak func(*tls.Config), chain ...*testpki.Cert) *server {
 	s := &server{}
 	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.hits.Add(1)
@@ -96,9 +61,9 @@ func newServerWith(t *testing.T, h http.HandlerFunc, tweak func(*tls.Config), ch
 	s.Listener = l
 	var raw [][]byte
 	for _, c := range chain {
-		raw = append(raw, c.cert.Raw)
+		raw = append(raw, c.Certificate.Raw)
 	}
-	s.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: raw, PrivateKey: chain[0].key}}}
+	s.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: raw, PrivateKey: chain[0].Key}}}
 	if tweak != nil {
 		tweak(s.TLS)
 	}
@@ -113,21 +78,23 @@ func newServerWith(t *testing.T, h http.HandlerFunc, tweak func(*tls.Config), ch
 }
 
 // options point a client for testHost at s, trusting root and pinning pin.
-func (s *server) options(root *testCert, pins ...*testCert) Options {
+// The bound on a call is generous: two handshakes under the race detector
+// on a busy machine have taken more than five seconds.
+func (s *server) options(root *testpki.Cert, pins ...*testpki.Cert) Options {
 	o := Options{
 		URL:     "https://" + testHost,
 		Pins:    []tool.Pin{},
 		Backoff: time.Millisecond,
-		Timeout: 5 * time.Second,
+		Timeout: time.Minute,
 		Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
 			return (&net.Dialer{}).DialContext(ctx, network, s.Listener.Addr().String())
 		},
 	}
 	if root != nil {
-		o.ExtraRoots = []*x509.Certificate{root.cert}
+		o.ExtraRoots = []*x509.Certificate{root.Certificate}
 	}
 	for _, p := range pins {
-		o.Pins = append(o.Pins, tool.PinOf(p.cert, p.cert.Subject.CommonName))
+		o.Pins = append(o.Pins, tool.PinOf(p.Certificate, p.Certificate.Subject.CommonName))
 	}
 	return o
 }
@@ -171,51 +138,52 @@ func kind(err error) string {
 
 func TestCheck(t *testing.T) {
 	p := newPKI(t)
-	expired := issueCert(t, "expired leaf", p.inter, false, testHost, time.Now().Add(-time.Hour))
-	wrongName := issueCert(t, "wrong name", p.inter, false, "other.westus.batch.azure.com", time.Now().Add(time.Hour))
-	selfSigned := issueCert(t, "self-signed", nil, false, testHost, time.Now().Add(time.Hour))
+	ca := testpki.SharedCA(t)
+	expired := ca.Leaf(t, "expired leaf", testHost, time.Now().Add(-time.Hour))
+	wrongName := ca.Leaf(t, "wrong name", "other.westus.batch.azure.com", time.Now().Add(time.Hour))
+	selfSigned := testpki.SelfSignedLeaf(t, "self-signed", testHost, time.Now().Add(time.Hour))
 
 	var flaky atomic.Int32
 	tests := []struct {
 		name     string
 		handler  http.HandlerFunc
-		chain    []*testCert
+		chain    []*testpki.Cert
 		opts     func(s *server) Options
 		want     string
 		hits     int32 // requests the handler must have seen
 		apiV     string
 		noServer bool
 	}{
-		{name: "pin on the intermediate", handler: ok, chain: []*testCert{p.leaf, p.inter},
+		{name: "pin on the intermediate", handler: ok, chain: []*testpki.Cert{p.leaf, p.inter},
 			opts: func(s *server) Options { return s.options(p.root, p.inter) }, want: "ok", hits: 1},
-		{name: "pin on the leaf", handler: ok, chain: []*testCert{p.leaf, p.inter},
+		{name: "pin on the leaf", handler: ok, chain: []*testpki.Cert{p.leaf, p.inter},
 			opts: func(s *server) Options { return s.options(p.root, p.leaf) }, want: "ok", hits: 1},
-		{name: "pin on the root", handler: ok, chain: []*testCert{p.leaf, p.inter},
+		{name: "pin on the root", handler: ok, chain: []*testpki.Cert{p.leaf, p.inter},
 			opts: func(s *server) Options { return s.options(p.root, p.root) }, want: "ok", hits: 1},
-		{name: "no pin in the chain", handler: ok, chain: []*testCert{p.leaf, p.inter},
+		{name: "no pin in the chain", handler: ok, chain: []*testpki.Cert{p.leaf, p.inter},
 			opts: func(s *server) Options { return s.options(p.root, selfSigned) }, want: "untrusted", hits: 0},
-		{name: "built-in pins only", handler: ok, chain: []*testCert{p.leaf, p.inter},
+		{name: "built-in pins only", handler: ok, chain: []*testpki.Cert{p.leaf, p.inter},
 			opts: func(s *server) Options { o := s.options(p.root); o.Pins = nil; return o }, want: "untrusted", hits: 0},
-		{name: "self-signed", handler: ok, chain: []*testCert{selfSigned},
+		{name: "self-signed", handler: ok, chain: []*testpki.Cert{selfSigned},
 			opts: func(s *server) Options { return s.options(nil, selfSigned) }, want: "untrusted", hits: 0},
-		{name: "expired", handler: ok, chain: []*testCert{expired, p.inter},
+		{name: "expired", handler: ok, chain: []*testpki.Cert{expired, p.inter},
 			opts: func(s *server) Options { return s.options(p.root, p.inter) }, want: "untrusted", hits: 0},
-		{name: "name mismatch", handler: ok, chain: []*testCert{wrongName, p.inter},
+		{name: "name mismatch", handler: ok, chain: []*testpki.Cert{wrongName, p.inter},
 			opts: func(s *server) Options { return s.options(p.root, p.inter) }, want: "untrusted", hits: 0},
-		{name: "host not in the list", handler: ok, chain: []*testCert{p.leaf, p.inter},
+		{name: "host not in the list", handler: ok, chain: []*testpki.Cert{p.leaf, p.inter},
 			opts: func(s *server) Options { o := s.options(p.root, p.inter); o.URL = "https://evil.example.com"; return o }, want: "untrusted", hits: 0},
-		{name: "redirect", chain: []*testCert{p.leaf, p.inter},
+		{name: "redirect", chain: []*testpki.Cert{p.leaf, p.inter},
 			handler: func(w http.ResponseWriter, r *http.Request) {
 				http.Redirect(w, r, "https://elsewhere.batch.azure.com/", http.StatusFound)
 			},
 			opts: func(s *server) Options { return s.options(p.root, p.inter) }, want: "protocol", hits: 1},
-		{name: "403", chain: []*testCert{p.leaf, p.inter},
+		{name: "403", chain: []*testpki.Cert{p.leaf, p.inter},
 			handler: func(w http.ResponseWriter, r *http.Request) {
 				w.WriteHeader(403)
 				w.Write([]byte(`{"code":"EntitlementDenied","message":{"lang":"en-us","value":"Entitlement for contosoapp was denied."}}`))
 			},
 			opts: func(s *server) Options { return s.options(p.root, p.inter) }, want: "denied", hits: 1},
-		{name: "503 then 200", chain: []*testCert{p.leaf, p.inter},
+		{name: "503 then 200", chain: []*testpki.Cert{p.leaf, p.inter},
 			handler: func(w http.ResponseWriter, r *http.Request) {
 				if flaky.Add(1) == 1 {
 					w.WriteHeader(503)
@@ -224,25 +192,35 @@ func TestCheck(t *testing.T) {
 				ok(w, r)
 			},
 			opts: func(s *server) Options { return s.options(p.root, p.inter) }, want: "ok", hits: 2},
-		{name: "503 always", chain: []*testCert{p.leaf, p.inter},
+		{name: "503 always", chain: []*testpki.Cert{p.leaf, p.inter},
 			handler: func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) },
 			opts:    func(s *server) Options { o := s.options(p.root, p.inter); o.Retries = 2; return o }, want: "unreachable", hits: 3},
-		{name: "slow server", chain: []*testCert{p.leaf, p.inter},
-			handler: func(w http.ResponseWriter, r *http.Request) { time.Sleep(500 * time.Millisecond); ok(w, r) },
+		// The handler answers only once the client has given up (or after
+		// a minute); the client's bound leaves the request time to reach
+		// it on a busy machine.
+		{name: "slow server", chain: []*testpki.Cert{p.leaf, p.inter},
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				io.Copy(io.Discard, r.Body) // then the server notices the client leaving
+				select {
+				case <-r.Context().Done():
+				case <-time.After(time.Minute):
+				}
+				ok(w, r)
+			},
 			opts: func(s *server) Options {
 				o := s.options(p.root, p.inter)
-				o.Timeout, o.Retries = 100*time.Millisecond, -1
+				o.Timeout, o.Retries = 2*time.Second, -1
 				return o
 			}, want: "unreachable", hits: 1},
-		{name: "malformed 200", chain: []*testCert{p.leaf, p.inter},
+		{name: "malformed 200", chain: []*testpki.Cert{p.leaf, p.inter},
 			handler: func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`<html>`)) },
 			opts:    func(s *server) Options { return s.options(p.root, p.inter) }, want: "protocol", hits: 1},
-		{name: "200 without vmid on 5.0", chain: []*testCert{p.leaf, p.inter}, apiV: "2017-05-01.5.0",
+		{name: "200 without vmid on 5.0", chain: []*testpki.Cert{p.leaf, p.inter}, apiV: "2017-05-01.5.0",
 			handler: ok, opts: func(s *server) Options { return s.options(p.root, p.inter) }, want: "protocol", hits: 1},
-		{name: "400 is not a denial", chain: []*testCert{p.leaf, p.inter},
+		{name: "400 is not a denial", chain: []*testpki.Cert{p.leaf, p.inter},
 			handler: func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(400) },
 			opts:    func(s *server) Options { return s.options(p.root, p.inter) }, want: "protocol", hits: 1},
-		{name: "nothing listening", chain: []*testCert{p.leaf, p.inter}, noServer: true, handler: ok,
+		{name: "nothing listening", chain: []*testpki.Cert{p.leaf, p.inter}, noServer: true, handler: ok,
 			opts: func(s *server) Options { o := s.options(p.root, p.inter); o.Retries = 1; return o }, want: "unreachable"},
 	}
 	for _, tt := range tests {
@@ -332,7 +310,7 @@ func TestHostsAndPins(t *testing.T) {
 		t.Error("the built-in pins lack the G2 hierarchy or the China-bound CAs")
 	}
 	// A pin bound to a host suffix and an expired pin count for nothing else.
-	c := issueCert(t, "x", nil, true, "", time.Now().Add(time.Hour)).cert
+	c := testpki.SharedCA(t).Root.Certificate
 	bound := tool.PinOf(c, "bound")
 	bound.Host = ".batch.chinacloudapi.cn"
 	if bound.Matches(c, testHost, time.Now()) || !bound.Matches(c, "a.b.batch.chinacloudapi.cn", time.Now()) {
@@ -426,7 +404,7 @@ func TestRequestWrapToken(t *testing.T) {
 			t.Errorf("%+v was sent", req)
 		}
 	}
-	unpinned := s.options(p.root, issueCert(t, "other", nil, true, "", time.Now().Add(time.Hour)))
+	unpinned := s.options(p.root, testpki.SelfSignedLeaf(t, "other", testHost, time.Now().Add(time.Hour)))
 	unpinned.URL = o.URL
 	if _, err := RequestWrapToken(context.Background(), unpinned, WrapRequest{Scope: "s", Name: "agent", Password: "key"}); kind(err) != "untrusted" {
 		t.Errorf("no pin in the chain: %v, want untrusted", err)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seskit/ses/internal/testpki"
 	"github.com/seskit/ses/tool"
 )
 
@@ -112,8 +113,8 @@ func FuzzNew(f *testing.F) {
 // for a Batch host, even when the development certificate names one.
 func TestDevRootOnlyForItsHosts(t *testing.T) {
 	later := time.Now().Add(time.Hour)
-	root := issueCert(t, "dev root", nil, true, "", later)
-	inter := issueCert(t, "dev intermediate", root, true, "", later)
+	ca := testpki.SharedCA(t)
+	root, inter := ca.Root, ca.Intermediate
 	for _, tt := range []struct {
 		host string
 		want string
@@ -123,12 +124,12 @@ func TestDevRootOnlyForItsHosts(t *testing.T) {
 		{"build.example", "ok"},
 		{"other.example", "untrusted"},
 	} {
-		leaf := issueCert(t, "dev tls", inter, false, tt.host, later)
+		leaf := ca.Leaf(t, "dev tls", tt.host, later)
 		s := newServer(t, ok, leaf, inter)
 		o := s.options(nil, inter)
 		o.URL = "https://" + tt.host
 		o.AllowHosts = []string{"localhost", "build.example", "other.example"}
-		o.HostRoots = []HostRoot{{Root: root.cert, Hosts: []string{"localhost", "127.0.0.1", "::1", "build.example", testHost}}}
+		o.HostRoots = []HostRoot{{Root: root.Certificate, Hosts: []string{"localhost", "127.0.0.1", "::1", "build.example", testHost}}}
 		c, err := New(o)
 		if err != nil {
 			t.Fatal(err)

@@ -65,7 +65,7 @@ func TestCallbacks(t *testing.T) {
 	}
 	h := handshakes[0]
 	if h.Host != testHost || h.Err != nil || h.Pin == nil || h.Pin.Name != "test intermediate" ||
-		len(h.Chain) != 2 || !h.Chain[0].Equal(p.leaf.cert) {
+		len(h.Chain) != 2 || !h.Chain[0].Equal(p.leaf.Certificate) {
 		t.Errorf("handshake %+v", h)
 	}
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seskit/ses/internal/testpki"
 	"github.com/seskit/ses/tool"
 )
 
@@ -16,39 +17,39 @@ func TestPinnedHosts(t *testing.T) {
 	const vendorHost = "licensing.vendor.example"
 	p := newPKI(t)
 	later := time.Now().Add(time.Hour)
-	vendorLeaf := issueCert(t, "vendor leaf", p.inter, false, vendorHost, later)
-	stranger := issueCert(t, "stranger", nil, true, "", later)
-	pin := func(c *testCert) tool.Pin { return tool.PinOf(c.cert, c.cert.Subject.CommonName) }
-	wrongCN, err := tool.ParsePin(tool.ThumbprintOf(p.inter.cert).String() + "=not the intermediate")
+	vendorLeaf := testpki.SharedCA(t).Leaf(t, "vendor leaf", vendorHost, later)
+	stranger := testpki.SelfSignedLeaf(t, "stranger", "stranger.example", later)
+	pin := func(c *testpki.Cert) tool.Pin { return tool.PinOf(c.Certificate, c.Certificate.Subject.CommonName) }
+	wrongCN, err := tool.ParsePin(tool.ThumbprintOf(p.inter.Certificate).String() + "=not the intermediate")
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	tests := []struct {
 		name  string
-		chain []*testCert
+		chain []*testpki.Cert
 		opts  func(o *Options)
 		want  string
 		hits  int32
 	}{
-		{name: "extra pin in the chain", chain: []*testCert{vendorLeaf, p.inter},
+		{name: "extra pin in the chain", chain: []*testpki.Cert{vendorLeaf, p.inter},
 			opts: func(o *Options) { o.ExtraPins = []tool.Pin{pin(p.inter)} }, want: "ok", hits: 1},
-		{name: "extra pin on the leaf", chain: []*testCert{vendorLeaf, p.inter},
+		{name: "extra pin on the leaf", chain: []*testpki.Cert{vendorLeaf, p.inter},
 			opts: func(o *Options) { o.ExtraPins = []tool.Pin{pin(vendorLeaf)} }, want: "ok", hits: 1},
-		{name: "extra pin not in the chain", chain: []*testCert{vendorLeaf, p.inter},
+		{name: "extra pin not in the chain", chain: []*testpki.Cert{vendorLeaf, p.inter},
 			opts: func(o *Options) { o.ExtraPins = []tool.Pin{pin(stranger)} }, want: "untrusted"},
-		{name: "right thumbprint, wrong common name", chain: []*testCert{vendorLeaf, p.inter},
+		{name: "right thumbprint, wrong common name", chain: []*testpki.Cert{vendorLeaf, p.inter},
 			opts: func(o *Options) { o.ExtraPins = []tool.Pin{wrongCN} }, want: "untrusted"},
-		{name: "Pins count for nothing on a pinned host", chain: []*testCert{vendorLeaf, p.inter},
+		{name: "Pins count for nothing on a pinned host", chain: []*testpki.Cert{vendorLeaf, p.inter},
 			opts: func(o *Options) { o.Pins = []tool.Pin{pin(p.inter)}; o.ExtraPins = []tool.Pin{pin(stranger)} },
 			want: "untrusted"},
-		{name: "no extra pin", chain: []*testCert{vendorLeaf, p.inter},
+		{name: "no extra pin", chain: []*testpki.Cert{vendorLeaf, p.inter},
 			opts: func(o *Options) { o.Pins = []tool.Pin{pin(p.inter)} }, want: "untrusted"},
-		{name: "without PinnedHosts", chain: []*testCert{vendorLeaf, p.inter},
+		{name: "without PinnedHosts", chain: []*testpki.Cert{vendorLeaf, p.inter},
 			opts: func(o *Options) { o.PinnedHosts = false; o.ExtraPins = []tool.Pin{pin(p.inter)} }, want: "untrusted"},
-		{name: "the pin holds, the chain does not verify", chain: []*testCert{vendorLeaf, p.inter},
+		{name: "the pin holds, the chain does not verify", chain: []*testpki.Cert{vendorLeaf, p.inter},
 			opts: func(o *Options) { o.ExtraRoots = nil; o.ExtraPins = []tool.Pin{pin(p.inter)} }, want: "untrusted"},
-		{name: "a Batch host keeps every pin", chain: []*testCert{p.leaf, p.inter},
+		{name: "a Batch host keeps every pin", chain: []*testpki.Cert{p.leaf, p.inter},
 			opts: func(o *Options) {
 				o.URL = "https://" + testHost
 				o.Pins = []tool.Pin{pin(p.inter)}

@@ -4,28 +4,30 @@ import (
 	"context"
 	"crypto/x509"
 	"testing"
+
+	"github.com/seskit/ses/internal/testpki"
 )
 
 // TestSystemRootsOnlyWhenNeeded checks that the system roots are read only
 // for a chain that the extra roots and the pins do not trust, and that the
 // decision is then the whole pool's.
 func TestSystemRootsOnlyWhenNeeded(t *testing.T) {
-	dev, public := newPKI(t), newPKI(t)
+	dev, public := newPKI(t), freshPKI(t)
 	read := 0
 	saved := systemRoots
 	t.Cleanup(func() { systemRoots = saved })
 	systemRoots = func() *x509.CertPool { // the "system" trusts public's root
 		read++
 		pool := x509.NewCertPool()
-		pool.AddCert(public.root.cert)
+		pool.AddCert(public.root.Certificate)
 		return pool
 	}
 
 	for _, tt := range []struct {
 		name      string
 		p         pki
-		extraRoot *testCert
-		pin       *testCert
+		extraRoot *testpki.Cert
+		pin       *testpki.Cert
 		want      string
 		reads     int
 	}{
@@ -33,7 +35,7 @@ func TestSystemRootsOnlyWhenNeeded(t *testing.T) {
 		{"trusted by the system roots", public, dev.root, public.inter, "ok", 1},
 		{"trusted by the system roots, no extra root", public, nil, public.inter, "ok", 1},
 		{"the extra root's chain, another pin", dev, dev.root, public.inter, "untrusted", 1},
-		{"trusted by nothing", newPKI(t), dev.root, dev.inter, "untrusted", 1},
+		{"trusted by nothing", freshPKI(t), dev.root, dev.inter, "untrusted", 1},
 	} {
 		read = 0
 		s := newServer(t, ok, tt.p.leaf, tt.p.inter)

@@ -3,14 +3,10 @@ package clientcmd
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -25,6 +21,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/seskit/ses/cli"
 	"github.com/seskit/ses/client"
+	"github.com/seskit/ses/internal/testpki"
 	"github.com/seskit/ses/tool"
 )
 
@@ -100,20 +97,13 @@ func TestDevTrustOnlyForDevHosts(t *testing.T) {
 // TestCertificateNameEscaped: the name of a server's certificate reaches
 // the client's error output (no pin in the chain) escaped.
 func TestCertificateNameEscaped(t *testing.T) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "evil\x1b[2K\rentitled\u009b"},
+	evil := testpki.SelfSigned(t, &x509.Certificate{
+		Subject:   pkix.Name{CommonName: "evil\x1b[2K\rentitled\u009b"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		BasicConstraintsValid: true, IsCA: true, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
+	der, key := evil.Certificate.Raw, evil.Key
 	ca := filepath.Join(t.TempDir(), "ca.pem")
 	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
 		t.Fatal(err)
@@ -127,7 +117,7 @@ func TestCertificateNameEscaped(t *testing.T) {
 	g := &cli.Globals{Getenv: func(string) string { return "" }, Stdout: &out, Stderr: &errs, Log: zerolog.Nop()}
 	cmd := CheckCmd{ConnFlags: ConnFlags{URL: s.URL, AllowHost: []string{"127.0.0.1"}, CA: []string{ca}, APIVersion: tool.DefaultAPIVersion},
 		TokenFlags: TokenFlags{App: "contosoapp", Token: "tok"}}
-	err = cmd.Run(g)
+	err := cmd.Run(g)
 	if cli.CodeOf(err) != cli.ExitUntrusted {
 		t.Fatalf("%v, want untrusted", err)
 	}

@@ -91,7 +91,7 @@ func (f *ConnFlags) Options(g *cli.Globals) (client.Options, error) {
 		if err != nil {
 			return o, err
 		}
-		pki, err := store.Dev()
+		pki, err := store.DevCertificates()
 		if err != nil {
 			return o, cli.Usagef("--dev: %v", err)
 		}

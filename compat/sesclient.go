@@ -162,7 +162,7 @@ func devIntermediate(g *cli.Globals, thumbprint string) *tool.DevPKI {
 	if err != nil || !store.HasDev() {
 		return nil
 	}
-	pki, err := store.Dev()
+	pki, err := store.DevCertificates()
 	if err != nil || pki.Intermediate.Thumbprint() != t {
 		return nil
 	}

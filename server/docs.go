@@ -222,10 +222,9 @@ func schemaHTML(s *refSchema) string {
 	return strings.Join(parts, " ")
 }
 
-var docsPage = template.Must(template.New("docs").Funcs(template.FuncMap{
-	"prose":  prose,
-	"schema": schemaText,
-}).Parse(`<!doctype html>
+// docsPage is the reference page's template, parsed on first use (by
+// renderDocs) rather than as every command of the binary starts.
+const docsPage = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{.Doc.Info.Title}} API reference</title>
 <style>body{font-family:system-ui,sans-serif;margin:2em;max-width:72em}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left;vertical-align:top}code{background:#f4f4f4;padding:0 .2em}section{border-top:1px solid #ddd;margin-top:1.5em}.method{font-weight:bold;font-family:monospace}</style>
 </head><body>
@@ -266,10 +265,14 @@ var docsPage = template.Must(template.New("docs").Funcs(template.FuncMap{
 {{range $name, $s := .Doc.Components.SecuritySchemes}}<section id="security-{{$name}}"><h3>{{$name}}</h3><p>{{$s.Type}} {{$s.Scheme}}</p>{{prose $s.Description}}</section>{{end}}
 </section>
 </body></html>
-`))
+`
 
 // renderDocs renders the reference page of the embedded document, once.
 var renderDocs = sync.OnceValues(func() ([]byte, error) {
+	tmpl, err := template.New("docs").Funcs(template.FuncMap{"prose": prose, "schema": schemaText}).Parse(docsPage)
+	if err != nil {
+		return nil, err
+	}
 	var doc refDoc
 	if err := json.Unmarshal(openAPIDocument, &doc); err != nil {
 		return nil, err
@@ -279,7 +282,7 @@ var renderDocs = sync.OnceValues(func() ([]byte, error) {
 	for _, name := range sortedKeys(doc.Components.Schemas) {
 		named = append(named, refNamed{name, doc.Components.Schemas[name]})
 	}
-	err := docsPage.Execute(&page, map[string]any{"Doc": &doc, "Ops": doc.byTag(), "Schemas": named})
+	err = tmpl.Execute(&page, map[string]any{"Doc": &doc, "Ops": doc.byTag(), "Schemas": named})
 	return page.Bytes(), err
 })
 

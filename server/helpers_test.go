@@ -18,23 +18,58 @@ import (
 	"github.com/seskit/ses/tool"
 )
 
-var (
-	credsOnce                 sync.Once
-	signCred, encCred, stolen *tool.Credential
-)
-
 // testCreds returns the signing and encryption credentials the test
-// handlers trust, and one they do not.
+// handlers trust, and one they do not, shared by the tests of the process.
 func testCreds(t testing.TB) (sign, enc, other *tool.Credential) {
-	credsOnce.Do(func() {
-		signCred, encCred, stolen = newCred(t, "sign"), newCred(t, "enc"), newCred(t, "other")
-	})
-	return signCred, encCred, stolen
+	t.Helper()
+	return credential(testpki.Signing(t)), credential(testpki.Encryption(t)), credential(testpki.Other(t))
 }
 
-func newCred(t testing.TB, cn string) *tool.Credential {
-	cert, key := testpki.SelfSigned(t, cn)
-	return &tool.Credential{Certificate: cert, Key: key}
+func credential(c *testpki.Cert) *tool.Credential {
+	return &tool.Credential{Certificate: c.Certificate, Key: c.Key}
+}
+
+// patience bounds every wait of these tests: generous, so that only a hang
+// reaches it.
+const patience = time.Minute
+
+// await receives from ch, failing the test if nothing comes within
+// patience.
+func await[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(patience):
+		t.Fatalf("%s: still waiting after %v", what, patience)
+	}
+	var zero T
+	return zero
+}
+
+// devStore is a development PKI made once, by the real store code, for the
+// tests that run the command itself.
+var devStore = testpki.Store{Make: func(dir string) error {
+	_, err := (&tool.Store{Dir: dir}).Dev()
+	return err
+}}
+
+// devPKI copies the shared development PKI into the store folder dir and
+// returns it.
+func devPKI(t *testing.T, dir string) *tool.DevPKI {
+	t.Helper()
+	if err := devStore.CopyTo(dir); err != nil {
+		t.Fatal(err)
+	}
+	store := &tool.Store{Dir: dir}
+	if !store.HasDev() {
+		t.Fatalf("the copied store %s has no development PKI", dir)
+	}
+	pki, err := store.Dev()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pki
 }
 
 // clock is a settable time, safe to read from the server's goroutines.
@@ -110,6 +145,7 @@ func newFixture(t *testing.T, mod ...func(*HandlerConfig)) *fixture {
 	f.srv = httptest.NewTLSServer(f.served) // listens on 127.0.0.1, port picked
 	t.Cleanup(f.srv.Close)
 	f.client = f.srv.Client()
+	f.client.Timeout = patience
 	return f
 }
 

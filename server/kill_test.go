@@ -37,7 +37,11 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if err := devStore.Remove(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
+	os.Exit(code)
 }
 
 // startChild starts a --state server child and returns it and its URL.
@@ -54,15 +58,23 @@ func startChild(t *testing.T, dir string) (*exec.Cmd, string) {
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	listening := regexp.MustCompile(`listening on (https://\S+)`)
-	lines := bufio.NewScanner(out)
-	for lines.Scan() {
-		if m := listening.FindStringSubmatch(lines.Text()); m != nil {
-			go io.Copy(io.Discard, out)
-			return cmd, m[1]
+	started := make(chan string, 1)
+	go func() {
+		lines := bufio.NewScanner(out)
+		for lines.Scan() {
+			if m := listening.FindStringSubmatch(lines.Text()); m != nil {
+				started <- m[1]
+				break
+			}
 		}
+		io.Copy(io.Discard, out)
+		close(started)
+	}()
+	url := await(t, started, "the server child's banner")
+	if url == "" {
+		t.Fatal("the server child ended without saying where it listens")
 	}
-	t.Fatalf("the server child did not start: %v", lines.Err())
-	return nil, ""
+	return cmd, url
 }
 
 // TestKillKeepsAcknowledgedLeases kills a --state server (SIGKILL) while
@@ -70,12 +82,8 @@ func startChild(t *testing.T, dir string) (*exec.Cmd, string) {
 // every lease a client was told about: none may be lost.
 func TestKillKeepsAcknowledgedLeases(t *testing.T) {
 	dir := t.TempDir()
-	pki, err := (&tool.Store{Dir: dir}).Dev()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, roots := devToken(t, pki)
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+	tok, roots := devToken(t, devPKI(t, dir))
+	client := &http.Client{Timeout: patience, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
 
 	child, url := startChild(t, dir)
 	var (
@@ -107,10 +115,18 @@ func TestKillKeepsAcknowledgedLeases(t *testing.T) {
 			}
 		})
 	}
-	<-stopped
+	clientsDone := make(chan struct{})
+	go func() { wg.Wait(); close(clientsDone) }()
+	select {
+	case <-stopped:
+	case <-clientsDone:
+		t.Fatal("every client stopped before 100 leases were acknowledged")
+	case <-time.After(patience):
+		t.Fatalf("fewer than 100 leases acknowledged after %v", patience)
+	}
 	child.Process.Kill() // SIGKILL, requests in flight
 	child.Wait()
-	wg.Wait()
+	await(t, clientsDone, "the clients after the kill")
 
 	_, url = startChild(t, dir)
 	mu.Lock()

@@ -2,6 +2,7 @@ package server
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -13,8 +14,11 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// leaseFile keeps leases in a bbolt database: one key per lease (its 16
-// bytes), the value a small JSON record. Changes are queued in the order
+// leaseFile keeps leases in a bbolt database: one record per lease, keyed
+// by its record number (8 bytes, big-endian, given in the order of
+// acquisition) so that the leases acquired together, and most changes of a
+// busy moment, touch the same few pages; the value is a small binary
+// record (appendRecord). Changes are queued in the order
 // the lease table made them and written by one committer goroutine in
 // group commits: each transaction takes every change queued while the one
 // before it was being synced, so many requests share one fsync and none
@@ -31,20 +35,23 @@ type leaseFile struct {
 	closed  bool
 	kick    chan struct{} // wakes the committer; closed by close
 	stopped chan struct{} // closed when the committer has written all
+
+	buf []byte // the committer's, for the keys and values of a batch
 }
 
 var leaseBucket = []byte("leases")
 
-// leaseRecord is a lease as stored in the file. A released lease's Expiry
-// is when it was released. Records written before leases kept their token
-// have no Token and no Addresses: their lease may be renewed from the
-// address that acquired it.
-type leaseRecord struct {
+// jsonRecord is a lease as files written before the binary records stored
+// it, under its 16-byte id: read once, and rewritten as a binary record,
+// when such a file is opened. A released lease's Expiry is when it was
+// released. Records written before leases kept their token have no Token
+// and no Addresses: their lease may be renewed from the address that
+// acquired it.
+type jsonRecord struct {
 	Application string    `json:"app"`
 	Remote      string    `json:"remote,omitempty"`
 	Token       string    `json:"token,omitempty"` // hex SHA-256 of the token
 	Addresses   []string  `json:"ip,omitempty"`    // the token's ip claim
-	Acquired    time.Time `json:"acquired,omitzero"`
 	TokenExpiry time.Time `json:"tokenExpiry"`
 	Expiry      time.Time `json:"expiry"`
 	Released    bool      `json:"released,omitempty"`
@@ -52,8 +59,10 @@ type leaseRecord struct {
 
 // fileOp is one change to the file: a lease's state to put, a lease to
 // delete, or a function of another bucket's (Leases.Commit); and the
-// usage record's entries that describe it, written with it.
+// usage record's entries that describe it, written with it. A lease's
+// record is at key.
 type fileOp struct {
+	key   uint64
 	id    leaseID
 	state leaseState
 	del   bool
@@ -104,6 +113,7 @@ var errFileClosed = errors.New("the lease file is closed")
 
 // restored is a lease read from the file.
 type restored struct {
+	key      uint64
 	id       leaseID
 	holder   *holder
 	app      string
@@ -113,7 +123,8 @@ type restored struct {
 	released bool
 }
 
-// openLeaseFile opens or creates the file at path and reads its leases.
+// openLeaseFile opens or creates the file at path and reads its leases,
+// rewriting the records of an older file as binary ones.
 func openLeaseFile(path string) (*leaseFile, []restored, error) {
 	db, err := openStateDB(path, false)
 	if err != nil {
@@ -125,14 +136,44 @@ func openLeaseFile(path string) (*leaseFile, []restored, error) {
 		if err != nil {
 			return err
 		}
-		return b.ForEach(func(k, v []byte) error {
+		var old [][]byte
+		err = b.ForEach(func(k, v []byte) error {
 			x, err := decodeLease(k, v)
 			if err != nil {
 				return err
 			}
+			if x.key == 0 {
+				old = append(old, k)
+			}
 			leases = append(leases, x)
 			return nil
 		})
+		if err != nil || len(old) == 0 {
+			return err
+		}
+		// The JSON records get the numbers after the last binary one.
+		next := uint64(0)
+		for _, x := range leases {
+			next = max(next, x.key)
+		}
+		for _, k := range old {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		for i := range leases {
+			x := &leases[i]
+			if x.key != 0 {
+				continue
+			}
+			next++
+			x.key = next
+			op := fileOp{key: x.key, id: x.id, state: leaseState{holder: x.holder, app: x.app, remote: x.remote, expiry: x.expiry, released: x.released}}
+			if err := b.Put(binary.BigEndian.AppendUint64(nil, x.key), op.appendRecord(nil)); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		db.Close()
@@ -143,12 +184,156 @@ func openLeaseFile(path string) (*leaseFile, []restored, error) {
 	return f, leases, nil
 }
 
-func decodeLease(k, v []byte) (restored, error) {
-	var x restored
-	var r leaseRecord
-	if len(k) != len(x.id) {
-		return x, fmt.Errorf("lease key %x is not %d bytes", k, len(x.id))
+// The binary record of a lease: a version byte, flags, the lease id, its
+// expiry and its token's (Unix nanoseconds, big-endian), when the flags
+// say so the time it was acquired (records written before leases kept it
+// lack it), the acquiring address and the token's digest, then the
+// application and the token's addresses, each as a uvarint length and its
+// bytes (the addresses after their count). A released lease's expiry is
+// when it was released.
+const (
+	recordVersion = 1
+
+	recordReleased  = 1 << 0
+	recordHasRemote = 1 << 1
+	recordHasDigest = 1 << 2
+	recordAcquired  = 1 << 3
+)
+
+// appendRecord appends the binary record of op's lease to b.
+func (op *fileOp) appendRecord(b []byte) []byte {
+	s := op.state
+	var flags byte
+	if s.released {
+		flags |= recordReleased
 	}
+	if s.remote.IsValid() {
+		flags |= recordHasRemote
+	}
+	hasDigest := s.holder.digest != ([sha256.Size]byte{})
+	if hasDigest {
+		flags |= recordHasDigest
+	}
+	if s.acquired != 0 {
+		flags |= recordAcquired
+	}
+	b = append(b, recordVersion, flags)
+	b = append(b, op.id[:]...)
+	b = binary.BigEndian.AppendUint64(b, uint64(s.expiry))
+	b = binary.BigEndian.AppendUint64(b, uint64(s.holder.tokenExpiry))
+	if s.acquired != 0 {
+		b = binary.BigEndian.AppendUint64(b, uint64(s.acquired))
+	}
+	if s.remote.IsValid() {
+		r := s.remote.As16()
+		b = append(b, r[:]...)
+	}
+	if hasDigest {
+		b = append(b, s.holder.digest[:]...)
+	}
+	b = binary.AppendUvarint(b, uint64(len(s.app)))
+	b = append(b, s.app...)
+	b = binary.AppendUvarint(b, uint64(len(s.holder.addresses)))
+	for _, a := range s.holder.addresses {
+		b = binary.AppendUvarint(b, uint64(len(a)))
+		b = append(b, a...)
+	}
+	return b
+}
+
+// decodeLease reads the lease of key k: a binary record under its record
+// number, or the JSON record of an older file under its lease id (whose
+// key is then 0).
+func decodeLease(k, v []byte) (restored, error) {
+	switch len(k) {
+	case 8:
+		x, err := decodeRecord(v)
+		x.key = binary.BigEndian.Uint64(k)
+		return x, err
+	case len(leaseID{}):
+		return decodeJSONRecord(k, v)
+	default:
+		return restored{}, fmt.Errorf("lease key %x is neither a record number nor a lease id", k)
+	}
+}
+
+// decodeRecord reads a binary record. The key is the caller's.
+func decodeRecord(v []byte) (restored, error) {
+	var x restored
+	r := recordReader{b: v}
+	if version := r.byte(); version != recordVersion {
+		return x, fmt.Errorf("lease record of version %d, want %d", version, recordVersion)
+	}
+	flags := r.byte()
+	copy(x.id[:], r.bytes(len(x.id)))
+	x.expiry = int64(r.uint64())
+	h := &holder{tokenExpiry: int64(r.uint64())}
+	if flags&recordAcquired != 0 {
+		x.acquired = int64(r.uint64())
+	}
+	if flags&recordHasRemote != 0 {
+		x.remote = netip.AddrFrom16([16]byte(r.bytes(16))).Unmap()
+	}
+	if flags&recordHasDigest != 0 {
+		copy(h.digest[:], r.bytes(sha256.Size))
+	}
+	x.app = string(r.bytes(r.length()))
+	if n := r.length(); r.err == nil {
+		h.addresses = make([]string, n)
+		for i := range h.addresses {
+			h.addresses[i] = string(r.bytes(r.length()))
+		}
+	}
+	switch {
+	case r.err != nil:
+		return x, fmt.Errorf("lease record %x: %w", v, r.err)
+	case len(r.b) != 0:
+		return x, fmt.Errorf("lease record %x: %d bytes after its end", v, len(r.b))
+	case flags&^(recordReleased|recordHasRemote|recordHasDigest|recordAcquired) != 0:
+		return x, fmt.Errorf("lease record %x: unknown flags %#x", v, flags)
+	}
+	x.holder, x.released = h, flags&recordReleased != 0
+	return x, nil
+}
+
+// recordReader reads a binary record, remembering the first shortfall.
+type recordReader struct {
+	b   []byte
+	err error
+}
+
+var errShortRecord = errors.New("the record ends early")
+
+func (r *recordReader) bytes(n int) []byte {
+	if r.err != nil || n > len(r.b) {
+		r.err = errShortRecord
+		return make([]byte, n)
+	}
+	v := r.b[:n]
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *recordReader) byte() byte     { return r.bytes(1)[0] }
+func (r *recordReader) uint64() uint64 { return binary.BigEndian.Uint64(r.bytes(8)) }
+
+// length reads a uvarint length, which a record's size bounds.
+func (r *recordReader) length() int {
+	n, k := binary.Uvarint(r.b)
+	if r.err == nil && (k <= 0 || n > uint64(len(r.b))) {
+		r.err = errShortRecord
+	}
+	if r.err != nil {
+		return 0
+	}
+	r.b = r.b[k:]
+	return int(n)
+}
+
+// decodeJSONRecord reads a record of an older file, under the lease id k.
+func decodeJSONRecord(k, v []byte) (restored, error) {
+	var x restored
+	var r jsonRecord
 	copy(x.id[:], k)
 	if err := json.Unmarshal(v, &r); err != nil {
 		return x, fmt.Errorf("lease %x: %w", k, err)
@@ -172,28 +357,7 @@ func decodeLease(k, v []byte) (restored, error) {
 	}
 	x.holder, x.app, x.released = h, r.Application, r.Released
 	x.expiry = r.Expiry.UnixNano()
-	if !r.Acquired.IsZero() {
-		x.acquired = r.Acquired.UnixNano()
-	}
 	return x, nil
-}
-
-func (op *fileOp) record() leaseRecord {
-	s := op.state
-	r := leaseRecord{
-		Application: s.app, Addresses: s.holder.addresses,
-		TokenExpiry: time.Unix(0, s.holder.tokenExpiry).UTC(), Expiry: time.Unix(0, s.expiry).UTC(), Released: s.released,
-	}
-	if s.remote.IsValid() {
-		r.Remote = s.remote.String()
-	}
-	if s.acquired != 0 {
-		r.Acquired = time.Unix(0, s.acquired).UTC()
-	}
-	if s.holder.digest != ([sha256.Size]byte{}) {
-		r.Token = hex.EncodeToString(s.holder.digest[:])
-	}
-	return r
 }
 
 // enqueue queues a change for the next commit. The lease table calls it
@@ -245,12 +409,20 @@ func (f *leaseFile) commit() {
 // the others written again without it.
 func (f *leaseFile) write(b *batch, usage *usageFile) {
 	b.errs = make([]error, len(b.ops))
-	values := make([][]byte, len(b.ops))
+	// The keys and values of the batch, in one buffer that stays untouched
+	// until the transaction is over (as bbolt asks).
+	buf := f.buf[:0]
+	at := make([]int, len(b.ops)+1)
 	for i := range b.ops {
-		if op := &b.ops[i]; !op.del && op.fn == nil {
-			values[i], b.errs[i] = json.Marshal(op.record())
+		if op := &b.ops[i]; op.fn == nil {
+			buf = binary.BigEndian.AppendUint64(buf, op.key)
+			if !op.del {
+				buf = op.appendRecord(buf)
+			}
 		}
+		at[i+1] = len(buf)
 	}
+	f.buf = buf
 	records := usage.prepare(b)
 	for {
 		failed := -1
@@ -268,9 +440,9 @@ func (f *leaseFile) write(b *batch, usage *usageFile) {
 						return err
 					}
 				case op.del:
-					err = leases.Delete(op.id[:])
+					err = leases.Delete(buf[at[i] : at[i]+8])
 				default:
-					err = leases.Put(op.id[:], values[i])
+					err = leases.Put(buf[at[i]:at[i]+8], buf[at[i]+8:at[i+1]])
 				}
 				if err != nil {
 					return err

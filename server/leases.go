@@ -132,6 +132,7 @@ type lease struct {
 	remote   [16]byte // the acquiring address, IPv4 as IPv4-mapped
 	acquired int64    // 0 for a lease restored from a file that lacked it
 	expiry   int64
+	key      uint64 // its record's in the lease file
 	holder   int32
 	app      int32
 	pos      int32 // position in the expiry heap
@@ -151,6 +152,7 @@ func unpackAddr(b [16]byte, ok bool) netip.Addr {
 // a late renewal or release (409, or 204 for a release) and no more.
 type endedLease struct {
 	ended    int64 // Unix nanoseconds: its expiry, or when it was released
+	key      uint64
 	holder   int32
 	app      int32
 	released bool
@@ -179,6 +181,7 @@ type Leases struct {
 	// unheard are the leases the file held unreleased past their expiry,
 	// oldest first: Observe tells the usage record of their expiry.
 	unheard []restored
+	lastKey uint64 // the lease file's last record number
 }
 
 // NewLeases returns an empty in-memory lease table.
@@ -202,13 +205,15 @@ func OpenLeases(path string) (*Leases, error) {
 			ended = append(ended, r)
 			continue
 		}
-		x := lease{id: r.id, acquired: r.acquired, expiry: r.expiry, holder: l.holderFor(r.holder), app: l.appFor(r.app)}
+		l.lastKey = max(l.lastKey, r.key)
+		x := lease{id: r.id, key: r.key, acquired: r.acquired, expiry: r.expiry, holder: l.holderFor(r.holder), app: l.appFor(r.app)}
 		x.remote, x.hasIP = packAddr(r.remote)
 		l.insert(x)
 	}
 	slices.SortFunc(ended, func(a, b restored) int { return compareInt64(a.expiry, b.expiry) })
 	for _, r := range ended {
-		l.ended[r.id] = endedLease{holder: l.holderFor(r.holder), app: l.appFor(r.app), ended: r.expiry, released: r.released}
+		l.lastKey = max(l.lastKey, r.key)
+		l.ended[r.id] = endedLease{key: r.key, holder: l.holderFor(r.holder), app: l.appFor(r.app), ended: r.expiry, released: r.released}
 		l.order.push(r.id)
 		if !r.released {
 			l.unheard = append(l.unheard, r)
@@ -370,14 +375,14 @@ func (l *Leases) endedView(id leaseID, e endedLease) Lease {
 
 // putOp is the file change that writes x as it is now.
 func (l *Leases) putOp(x *lease) fileOp {
-	return fileOp{id: x.id, state: leaseState{holder: l.holders.at(x.holder), app: l.apps.at(x.app),
+	return fileOp{key: x.key, id: x.id, state: leaseState{holder: l.holders.at(x.holder), app: l.apps.at(x.app),
 		remote: unpackAddr(x.remote, x.hasIP), acquired: x.acquired, expiry: x.expiry}}
 }
 
 // releasedOp is the file change that writes the ended lease id as
 // released.
 func (l *Leases) releasedOp(id leaseID, e endedLease) fileOp {
-	return fileOp{id: id, state: leaseState{holder: l.holders.at(e.holder), app: l.apps.at(e.app), expiry: e.ended, released: true}}
+	return fileOp{key: e.key, id: id, state: leaseState{holder: l.holders.at(e.holder), app: l.apps.at(e.app), expiry: e.ended, released: true}}
 }
 
 // insert adds an active lease; it takes over x's references to its holder
@@ -423,16 +428,18 @@ func (l *Leases) remove(i int32) lease {
 // end moves the active lease in slot i to the ended ones, at the time at.
 func (l *Leases) end(i int32, at int64, released bool) {
 	x := l.remove(i)
-	l.ended[x.id] = endedLease{holder: x.holder, app: x.app, ended: at, released: released}
+	l.ended[x.id] = endedLease{key: x.key, holder: x.holder, app: x.app, ended: at, released: released}
 	l.order.push(x.id)
 }
 
-// forget drops an ended lease and its references.
-func (l *Leases) forget(id leaseID) {
+// forget drops an ended lease and its references, and returns its record
+// number.
+func (l *Leases) forget(id leaseID) uint64 {
 	e := l.ended[id]
 	delete(l.ended, id)
 	l.dropHolder(e.holder)
 	l.dropApp(e.app)
+	return e.key
 }
 
 // Acquire records a new lease for app, held from remote until expiry, on
@@ -461,6 +468,8 @@ func (l *Leases) acquire(tok *tool.Token, app string, remote netip.Addr, expiry,
 		x.holder = l.holderFor(&holder{digest: tok.Digest, addresses: tok.Claims.Addresses, tokenExpiry: tok.Claims.Expiry.UnixNano()})
 	}
 	x.app = l.appFor(app)
+	l.lastKey++
+	x.key = l.lastKey
 	i := l.insert(x)
 	view := l.view(&l.slab[i])
 	op := l.putOp(&l.slab[i])
@@ -710,8 +719,7 @@ func (l *Leases) sweep(now time.Time) pending {
 			break
 		}
 		l.order.pop()
-		l.forget(id)
-		l.file.enqueue(fileOp{del: true, id: id})
+		l.file.enqueue(fileOp{del: true, key: l.forget(id)})
 	}
 	return expired
 }

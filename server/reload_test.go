@@ -45,14 +45,7 @@ func TestRunReloadsNamespace(t *testing.T) {
 	var stdout, log syncBuffer
 	g := &cli.Globals{Store: t.TempDir(), Stdout: &stdout, Stderr: io.Discard, Getenv: func(string) string { return "" },
 		Now: time.Now, Log: zerolog.New(&log)}
-	store, err := g.OpenStore()
-	if err != nil {
-		t.Fatal(err)
-	}
-	pki, err := store.Dev()
-	if err != nil {
-		t.Fatal(err)
-	}
+	pki := devPKI(t, g.Store)
 	nsPath := filepath.Join(t.TempDir(), "ns.yaml")
 	replace := func(text string) {
 		if err := tool.WriteFileAtomic(nsPath, []byte(text), 0o600); err != nil {
@@ -64,9 +57,9 @@ func TestRunReloadsNamespace(t *testing.T) {
 		Audience: tool.DefaultAudience, Issuer: tool.DefaultIssuer, MaxLease: time.Hour, ACS: nsPath}
 	done := make(chan error, 1)
 	go func() { done <- c.Run(g) }()
-	base := waitFor(&stdout, regexp.MustCompile(`listening on (https://\S+)`))[1]
+	base := waitFor(t, &stdout, regexp.MustCompile(`listening on (https://\S+)`))[1]
 	tok, roots := devToken(t, pki)
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+	client := &http.Client{Timeout: patience, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
 	wrap := func(scope string) int {
 		resp, err := client.PostForm(base+"/WRAPv0.9/", url.Values{"wrap_name": {"agent"}, "wrap_password": {"zOT21KxyIjvk299o2cIlU987B3/3KbH/cZf0W8DNO0Q="}, "wrap_scope": {scope}})
 		if err != nil {
@@ -172,7 +165,7 @@ func TestRunReloadsNamespace(t *testing.T) {
 	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-done; err != nil {
+	if err := await(t, done, "Run after SIGTERM"); err != nil {
 		t.Errorf("Run: %v", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,23 +20,29 @@ import (
 	"github.com/seskit/ses/tool"
 )
 
-// waitFor polls until s holds a match of re and returns it.
-func waitFor(s *syncBuffer, re *regexp.Regexp) []string {
-	for {
+// waitFor polls until s holds a match of re and returns it, failing the
+// test after patience.
+func waitFor(t *testing.T, s *syncBuffer, re *regexp.Regexp) []string {
+	t.Helper()
+	for deadline := time.Now().Add(patience); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		if m := re.FindStringSubmatch(s.String()); m != nil {
 			return m
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
+	t.Fatalf("no match of %s after %v in:\n%s", re, patience, s.String())
+	return nil
 }
 
 // gatedReader is a request body: its first part, then, once gate is
-// closed, the rest. started is closed when the first part is read.
+// closed (by open), the rest. started is closed when the first part is read.
 type gatedReader struct {
 	first, rest   string
 	started, gate chan struct{}
 	sent          bool
+	opened        sync.Once
 }
+
+func (g *gatedReader) open() { g.opened.Do(func() { close(g.gate) }) }
 
 func (g *gatedReader) Read(p []byte) (int, error) {
 	if !g.sent {
@@ -59,19 +66,12 @@ func TestRunDrainsOnSIGTERM(t *testing.T) {
 	var stdout, log syncBuffer
 	g := &cli.Globals{Store: t.TempDir(), Stdout: &stdout, Stderr: io.Discard, Getenv: func(string) string { return "" },
 		Now: time.Now, Log: zerolog.New(&log)}
-	store, err := g.OpenStore()
-	if err != nil {
-		t.Fatal(err)
-	}
-	pki, err := store.Dev()
-	if err != nil {
-		t.Fatal(err)
-	}
+	pki := devPKI(t, g.Store)
 	c := &Cmd{URL: "https://127.0.0.1:0", Connection: "dev", KeyFlags: cli.KeyFlags{Sign: "dev", Encrypt: "dev"},
 		Audience: tool.DefaultAudience, Issuer: tool.DefaultIssuer, MaxLease: time.Hour, MaxLeasesPerToken: DefaultMaxLeasesPerToken}
 	done := make(chan error, 1)
 	go func() { done <- c.Run(g) }()
-	url := waitFor(&stdout, regexp.MustCompile(`listening on (https://\S+)`))[1]
+	url := waitFor(t, &stdout, regexp.MustCompile(`listening on (https://\S+)`))[1]
 
 	tok, roots := devToken(t, pki)
 
@@ -81,7 +81,8 @@ func TestRunDrainsOnSIGTERM(t *testing.T) {
 	reqBody := body(tok, "contosoapp")
 	gated := &gatedReader{first: reqBody[:len(reqBody)/2], rest: reqBody[len(reqBody)/2:],
 		started: make(chan struct{}), gate: make(chan struct{})}
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}, ExpectContinueTimeout: time.Hour}}
+	t.Cleanup(gated.open) // a failed test leaves no request waiting
+	client := &http.Client{Timeout: patience, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}, ExpectContinueTimeout: time.Hour}}
 	type result struct {
 		status int
 		body   string
@@ -102,26 +103,34 @@ func TestRunDrainsOnSIGTERM(t *testing.T) {
 		checkAnswer(t, resp, data)
 		answered <- result{resp.StatusCode, string(data), err}
 	}()
-	<-gated.started
+	select {
+	case <-gated.started:
+	case r := <-answered:
+		t.Fatalf("the request ended before its body was read: %d %q %v", r.status, r.body, r.err)
+	case <-time.After(patience):
+		t.Fatalf("the handler had not read the body after %v", patience)
+	}
 	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	// Draining: the listener closes, the request in flight goes on.
-	for {
+	for deadline := time.Now().Add(patience); ; time.Sleep(10 * time.Millisecond) {
 		conn, err := net.Dial("tcp", strings.TrimPrefix(url, "https://"))
 		if err != nil {
 			break
 		}
 		conn.Close()
-		time.Sleep(10 * time.Millisecond)
+		if time.Now().After(deadline) {
+			t.Fatalf("the listener still accepts connections %v after SIGTERM", patience)
+		}
 	}
-	close(gated.gate)
+	gated.open()
 
-	r := <-answered
+	r := await(t, answered, "the answer to the request in flight")
 	if r.err != nil || r.status != 200 || !strings.Contains(r.body, `"expiry"`) {
 		t.Errorf("the request in flight got %d %q %v, want a 200 answer", r.status, r.body, r.err)
 	}
-	if err := <-done; err != nil {
+	if err := await(t, done, "Run after SIGTERM"); err != nil {
 		t.Errorf("Run returned %v after SIGTERM, want nil (exit 0)", err)
 	}
 	if !strings.Contains(log.String(), `"message":"server stopped"`) {

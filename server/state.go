@@ -46,7 +46,7 @@ func openStateDB(path string, readOnly bool) (*bolt.DB, error) {
 			return nil, err
 		}
 	}
-	db, err := bolt.Open(path, cli.PrivateMode, &bolt.Options{Timeout: stateLockWait, ReadOnly: readOnly, OpenFile: cli.OpenPrivate, NoFreelistSync: true})
+	db, err := bolt.Open(path, cli.PrivateMode, &bolt.Options{Timeout: stateLockWait, ReadOnly: readOnly, OpenFile: cli.OpenPrivate, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
 	if err != nil {
 		return nil, openError(path, err)
 	}

@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"math"
-	"strings"
+	"strconv"
 	"time"
 )
 
@@ -127,61 +127,101 @@ func (c Claims) MarshalJSON() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// parseClaims reads a token payload. It is lenient about shape so that the
-// checks can name each problem: a claim that is missing is left zero and
-// listed in missing; a claim of the wrong type is an error.
-func parseClaims(payload []byte) (c Claims, present map[string]bool, audiences []string, err error) {
-	var raw map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.UseNumber()
-	if err := dec.Decode(&raw); err != nil {
-		return c, nil, nil, fmt.Errorf("payload is not a JSON object: %v", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return c, nil, nil, fmt.Errorf("payload has data after the claims object")
-	}
-	present = make(map[string]bool, len(raw))
-	for k, v := range raw {
-		if !bytes.Equal(bytes.TrimSpace(v), []byte("null")) {
-			present[k] = true
+// claimNames are the claims parseClaims reads, each with its bit in a
+// presence.
+var claimNames = [...]string{ClaimIssuer, ClaimAudience, ClaimNotBefore, ClaimExpiry, ClaimIssuedAt, ClaimID, ClaimApplications, ClaimAddresses, ClaimVMID}
+
+// presence records which of claimNames a payload has, not null.
+type presence uint16
+
+func (p presence) has(name string) bool {
+	for i, n := range claimNames {
+		if n == name {
+			return p&(1<<i) != 0
 		}
+	}
+	return false
+}
+
+// parseClaims reads a token payload in one pass. It is lenient about shape
+// so that the checks can name each problem: a claim that is missing (or
+// null) is left zero and absent from present; a claim of the wrong type is
+// an error. Of a claim given twice, the last counts, as production read
+// them.
+func parseClaims(payload []byte) (c Claims, present presence, audiences []string, err error) {
+	if !json.Valid(payload) {
+		var m map[string]json.RawMessage
+		dec := json.NewDecoder(bytes.NewReader(payload))
+		if err := dec.Decode(&m); err != nil {
+			return c, 0, nil, fmt.Errorf("payload is not a JSON object: %v", err)
+		}
+		return c, 0, nil, fmt.Errorf("payload has data after the claims object")
+	}
+	var raw [len(claimNames)][]byte
+	err = eachMember(payload, func(name, value []byte) error {
+		for i, n := range claimNames {
+			if string(name) == n {
+				raw[i] = value
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return c, 0, nil, fmt.Errorf("payload is %s, want a JSON object", jsonKind(payload))
+	}
+	for i, v := range raw {
+		if v != nil && !isNull(v) {
+			present |= 1 << i
+		}
+	}
+	value := func(name string) []byte {
+		for i, n := range claimNames {
+			if n == name && present&(1<<i) != 0 {
+				return raw[i]
+			}
+		}
+		return nil
 	}
 	str := func(name string, dst *string) error {
-		if !present[name] {
+		v := value(name)
+		if v == nil {
 			return nil
 		}
-		if err := json.Unmarshal(raw[name], dst); err != nil {
-			return fmt.Errorf("claim %q is %s, want a string", name, jsonKind(raw[name]))
+		s, ok := jsonString(v)
+		if !ok {
+			return fmt.Errorf("claim %q is %s, want a string", name, jsonKind(v))
 		}
+		*dst = s
 		return nil
 	}
 	list := func(name string, dst *[]string) error {
-		if !present[name] {
+		v := value(name)
+		if v == nil {
 			return nil
 		}
-		var one string
-		if json.Unmarshal(raw[name], &one) == nil {
-			*dst = []string{one}
+		if s, ok := jsonString(v); ok {
+			*dst = []string{s}
 			return nil
 		}
-		if err := json.Unmarshal(raw[name], dst); err != nil {
-			return fmt.Errorf("claim %q is %s, want a string or an array of strings", name, jsonKind(raw[name]))
+		vs, ok := stringArray(v)
+		if !ok {
+			return fmt.Errorf("claim %q is %s, want a string or an array of strings", name, jsonKind(v))
 		}
+		*dst = vs
 		return nil
 	}
 	date := func(name string, dst *time.Time) error {
-		if !present[name] {
+		v := value(name)
+		if v == nil {
 			return nil
 		}
-		// json.Number would take a quoted number too; a NumericDate is a
-		// JSON number (RFC 7519 §2).
-		var n json.Number
-		if jsonKind(raw[name]) != "a number" || json.Unmarshal(raw[name], &n) != nil {
-			return fmt.Errorf("claim %q is %s, want a NumericDate (seconds since 1970)", name, jsonKind(raw[name]))
+		// A NumericDate is a JSON number (RFC 7519 §2), never a quoted one.
+		if jsonKind(v) != "a number" {
+			return fmt.Errorf("claim %q is %s, want a NumericDate (seconds since 1970)", name, jsonKind(v))
 		}
-		f, err := n.Float64()
+		f, err := strconv.ParseFloat(string(v), 64)
 		if err != nil || math.IsNaN(f) || math.Abs(f) > 1e12 {
-			return fmt.Errorf("claim %q is %s, not a NumericDate in range", name, n)
+			return fmt.Errorf("claim %q is %s, not a NumericDate in range", name, v)
 		}
 		sec, frac := math.Modf(f)
 		*dst = time.Unix(int64(sec), int64(frac*1e9)).UTC()
@@ -196,7 +236,7 @@ func parseClaims(payload []byte) (c Claims, present map[string]bool, audiences [
 		date(ClaimNotBefore, &c.NotBefore),
 		date(ClaimExpiry, &c.Expiry),
 		date(ClaimIssuedAt, &c.IssuedAt),
-		audience(raw[ClaimAudience], present[ClaimAudience], &c.Audience, &audiences),
+		audience(value(ClaimAudience), &c.Audience, &audiences),
 	} {
 		if e != nil {
 			return c, present, nil, e
@@ -205,26 +245,51 @@ func parseClaims(payload []byte) (c Claims, present map[string]bool, audiences [
 	return c, present, audiences, nil
 }
 
-// audience reads "aud", which must be one string: production refused a token
-// naming several audiences, even one that included its own.
-// An array is returned in many for the audience check to refuse by name.
-func audience(raw json.RawMessage, present bool, dst *string, many *[]string) error {
-	if !present {
+// stringArray reads v as an array of strings, a null element as "" (as
+// encoding/json does); ok is false when v is another value or holds
+// another.
+func stringArray(v []byte) (vs []string, ok bool) {
+	vs = []string{}
+	isArray, err := eachElement(v, func(e []byte) error {
+		if isNull(e) {
+			vs = append(vs, "")
+			return nil
+		}
+		s, ok := jsonString(e)
+		if !ok {
+			return errNotString
+		}
+		vs = append(vs, s)
 		return nil
-	}
-	if json.Unmarshal(raw, dst) == nil {
-		return nil
-	}
-	if json.Unmarshal(raw, many) == nil && *many != nil {
-		return nil
-	}
-	return fmt.Errorf("claim \"aud\" is %s, want a string", jsonKind(raw))
+	})
+	return vs, isArray && err == nil
 }
 
-func jsonKind(raw json.RawMessage) string {
-	s := strings.TrimSpace(string(raw))
+var errNotString = errors.New("not a string")
+
+// audience reads "aud" (nil when absent), which must be one string:
+// production refused a token naming several audiences, even one that
+// included its own. An array is returned in many for the audience check to
+// refuse by name.
+func audience(v []byte, dst *string, many *[]string) error {
+	if v == nil {
+		return nil
+	}
+	if s, ok := jsonString(v); ok {
+		*dst = s
+		return nil
+	}
+	if vs, ok := stringArray(v); ok {
+		*many = vs
+		return nil
+	}
+	return fmt.Errorf("claim \"aud\" is %s, want a string", jsonKind(v))
+}
+
+func jsonKind(raw []byte) string {
+	s := bytes.TrimSpace(raw)
 	switch {
-	case s == "":
+	case len(s) == 0:
 		return "empty"
 	case s[0] == '"':
 		return "a string"
@@ -232,8 +297,10 @@ func jsonKind(raw json.RawMessage) string {
 		return "an array"
 	case s[0] == '{':
 		return "an object"
-	case s == "true" || s == "false":
+	case string(s) == "true" || string(s) == "false":
 		return "a boolean"
+	case string(s) == "null":
+		return "null"
 	default:
 		return "a number"
 	}

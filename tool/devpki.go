@@ -5,6 +5,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -79,6 +81,72 @@ func (s *Store) Dev() (*DevPKI, error) {
 		s.Created(pki.Dir)
 	}
 	return pki, err
+}
+
+// DevCertificates returns the root, intermediate and TLS certificates of
+// the development PKI, without reading a key: for a client that only
+// trusts them (ses client --dev), since parsing the five RSA keys is most
+// of the time it takes to read the PKI. The credentials it returns have no
+// keys, and Signing and Encryption are nil. A PKI that is missing or of the
+// old layout, or a file that does not read, is left to Dev, which makes or
+// mends it, or says what is wrong.
+func (s *Store) DevCertificates() (*DevPKI, error) {
+	if err := s.Check(); err != nil {
+		return nil, err
+	}
+	pki := &DevPKI{Dir: s.devDir()}
+	for _, f := range []struct {
+		name string
+		dst  **Credential
+		ca   bool // its key is in a file beside it
+	}{
+		{DevRootFile, &pki.Root, true}, {devIntermediateFile, &pki.Intermediate, true}, {devTLSFile, &pki.TLS, false},
+	} {
+		path := filepath.Join(pki.Dir, f.name)
+		c, hasKey, err := readCertificates(path)
+		if err == nil && f.ca {
+			_, err = os.Stat(KeyFilesBeside(path)[0])
+		}
+		if err != nil || hasKey == f.ca {
+			return s.Dev()
+		}
+		*f.dst = c
+	}
+	return pki, nil
+}
+
+// readCertificates reads the certificates of a PEM file as ses writes it
+// (EncodePEM: the leaf first, then its chain) without parsing its key, and
+// reports whether it holds one.
+func readCertificates(path string) (c *Credential, hasKey bool, err error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, false, err
+	}
+	c = &Credential{File: path}
+	for {
+		var block *pem.Block
+		if block, data = pem.Decode(data); block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			hasKey = hasKey || strings.Contains(block.Type, "PRIVATE KEY")
+			continue
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, false, fmt.Errorf("%s: %w", path, err)
+		}
+		if c.Certificate == nil {
+			c.Certificate = cert
+		} else {
+			c.Chain = append(c.Chain, cert)
+		}
+	}
+	if c.Certificate == nil {
+		return nil, false, fmt.Errorf("%s: no certificate in the PEM file", path)
+	}
+	return c, hasKey, nil
 }
 
 // CreateDev makes the development PKI if it is missing, or replaces it with

@@ -1,16 +1,22 @@
 package tool
 
 import (
+	"bytes"
+	"crypto"
+	"crypto/aes"
 	"crypto/rsa"
+	"crypto/sha1"
 	"crypto/sha256"
+	"crypto/sha512"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
+	josecipher "github.com/go-jose/go-jose/v4/cipher"
 )
 
 // Verifier opens entitlement tokens as a server configured with these
@@ -71,6 +77,8 @@ type Explanation struct {
 	// Token is what could be read of the token, nil when nothing could.
 	Token  *Token
 	Checks []CheckResult
+	// quiet keeps only the failed checks: Open needs no more.
+	quiet bool
 }
 
 // Err returns the first failed check's error, or nil.
@@ -84,6 +92,9 @@ func (r *Explanation) Err() error {
 }
 
 func (r *Explanation) pass(name, detail string) {
+	if r.quiet {
+		return
+	}
 	r.Checks = append(r.Checks, CheckResult{Name: name, Detail: detail})
 }
 
@@ -94,7 +105,7 @@ func (r *Explanation) fail(name string, reason Reason, format string, args ...an
 // Open decrypts and verifies raw and checks the claims that do not depend on
 // the request or the time. Time, application and address are tok.Check's.
 func (v *Verifier) Open(raw string) (*Token, error) {
-	var r Explanation
+	r := Explanation{quiet: true}
 	tok := v.open(raw, &r)
 	if err := r.Err(); err != nil {
 		return nil, err
@@ -140,24 +151,102 @@ func (v *Verifier) expected() (iss, aud string) {
 
 // joseHeader is the part of a protected header the checks look at.
 type joseHeader struct {
-	Alg string `json:"alg"`
-	Enc string `json:"enc"`
-	Kid string `json:"kid"`
-	X5T string `json:"x5t"`
-	Cty string `json:"cty"`
-	Zip string `json:"zip"`
+	Alg, Enc, Kid, X5T, Cty, Zip string
 }
 
-func parseHeader(part string) (joseHeader, error) {
+// parseHeader reads a decoded protected header. Member names are matched
+// exactly, each of those read must be a string and appear once, and a
+// "crit" member is refused: no extension is understood here.
+func parseHeader(b []byte) (joseHeader, error) {
 	var h joseHeader
-	b, err := b64.DecodeString(strings.TrimRight(part, "="))
-	if err != nil {
-		return h, fmt.Errorf("header is not base64url: %v", err)
+	if !json.Valid(b) {
+		var v map[string]json.RawMessage
+		return h, fmt.Errorf("header is not a JSON object: %v", json.Unmarshal(b, &v))
 	}
-	if err := json.Unmarshal(b, &h); err != nil {
-		return h, fmt.Errorf("header is not a JSON object: %v", err)
+	var seen uint
+	err := eachMember(b, func(name, value []byte) error {
+		var dst *string
+		var bit uint
+		switch string(name) {
+		case "alg":
+			dst, bit = &h.Alg, 1<<0
+		case "enc":
+			dst, bit = &h.Enc, 1<<1
+		case "kid":
+			dst, bit = &h.Kid, 1<<2
+		case "x5t":
+			dst, bit = &h.X5T, 1<<3
+		case "cty":
+			dst, bit = &h.Cty, 1<<4
+		case "zip":
+			dst, bit = &h.Zip, 1<<5
+		case "crit":
+			return errors.New(`header has a "crit" member: no critical extension is supported`)
+		default:
+			return nil
+		}
+		if seen&bit != 0 {
+			return fmt.Errorf("header has %q twice", name)
+		}
+		seen |= bit
+		s, ok := jsonString(value)
+		if !ok {
+			return fmt.Errorf("header %q is %s, want a string", name, jsonKind(value))
+		}
+		*dst = s
+		return nil
+	})
+	if err == errNotObject {
+		return h, fmt.Errorf("header is %s, want a JSON object", jsonKind(b))
 	}
-	return h, nil
+	return h, err
+}
+
+// compact is a JOSE compact serialization split at its dots: how many
+// parts it has, and the first five decoded, with where each ends in the
+// text. The decoded parts lie one after the other in one buffer.
+type compact struct {
+	n    int
+	end  [5]int
+	part [5][]byte
+}
+
+// b64Strict refuses base64url that is not canonical: lenient decoding would
+// let another text carry the same token.
+var b64Strict = b64.Strict()
+
+// splitCompact splits text, what names it, at its dots and decodes every
+// part into buf (made larger when it is too small), one after the other.
+func splitCompact(what string, text, buf []byte) (compact, []byte, error) {
+	var c compact
+	if need := b64.DecodedLen(len(text)); cap(buf) < need {
+		buf = make([]byte, need)
+	} else {
+		buf = buf[:need]
+	}
+	for start, off := 0, 0; ; c.n++ {
+		end := len(text)
+		if i := bytes.IndexByte(text[start:], '.'); i >= 0 {
+			end = start + i
+		}
+		part := text[start:end]
+		if bytes.ContainsAny(part, "\r\n") {
+			return c, buf, fmt.Errorf("part %d of %s has a line break: a token is one line", c.n+1, what)
+		}
+		n, err := b64Strict.Decode(buf[off:], part)
+		if err != nil {
+			return c, buf, fmt.Errorf("part %d of %s is not canonical base64url: %v", c.n+1, what, err)
+		}
+		if c.n < len(c.part) {
+			c.end[c.n], c.part[c.n] = end, buf[off:off+n]
+		}
+		off += n
+		if end == len(text) {
+			c.n++
+			return c, buf, nil
+		}
+		start = end + 1
+	}
 }
 
 // open runs the checks of the token itself, recording each in r, and returns
@@ -168,36 +257,38 @@ func (v *Verifier) open(raw string, r *Explanation) *Token {
 		return nil
 	}
 	r.pass("size", fmt.Sprintf("%d bytes", len(raw)))
-	tok := &Token{Digest: sha256.Sum256([]byte(raw)), Verified: true}
+	text := []byte(raw)
+	tok := &Token{Digest: sha256.Sum256(text), Verified: true}
 
-	// Every part must be canonical base64url: lenient decoding would let
-	// another text carry the same token.
-	for i, part := range strings.Split(raw, ".") {
-		if _, err := b64.Strict().DecodeString(part); err != nil {
-			r.fail("format", ReasonMalformed, "part %d of the token is not canonical base64url: %v", i+1, err)
-			return nil
-		}
+	outer, buf, err := splitCompact("the token", text, nil)
+	if err != nil {
+		r.fail("format", ReasonMalformed, "%v", err)
+		return nil
 	}
-	inner := raw
-	switch n := strings.Count(raw, ".") + 1; {
-	case n == 5:
+	inner, jws := text, outer
+	switch {
+	case outer.n == 5:
 		tok.Encrypted = true
-		plain, ok := v.decrypt(raw, tok, r)
-		if !ok {
+		if inner = v.decrypt(text, &outer, tok, r); inner == nil {
 			return nil
 		}
-		inner = plain
-	case n == 3 && v.Decrypt != nil:
+		// The decoded outer parts are no longer needed: the inner ones
+		// take their place.
+		if jws, _, err = splitCompact("the inner token", inner, buf); err != nil {
+			r.fail("format", ReasonMalformed, "%v", err)
+			return nil
+		}
+	case outer.n == 3 && v.Decrypt != nil:
 		r.fail("encryption", ReasonNotEncrypted, "token is not encrypted, want it encrypted to %s", v.Decrypt.Thumbprint())
 		tok.Verified = false
-	case n == 3:
+	case outer.n == 3:
 		r.pass("encryption", "not encrypted, as configured")
 	default:
-		r.fail("format", ReasonMalformed, "token has %d dot-separated parts, want 5 (encrypted) or 3 (signed or unsigned)", n)
+		r.fail("format", ReasonMalformed, "token has %d dot-separated parts, want 5 (encrypted) or 3 (signed or unsigned)", outer.n)
 		return nil
 	}
 
-	payload, ok := v.verifySignature(inner, tok, r)
+	payload, ok := v.verifySignature(inner, &jws, tok, r)
 	if !ok {
 		return nil
 	}
@@ -205,121 +296,144 @@ func (v *Verifier) open(raw string, r *Explanation) *Token {
 	return tok
 }
 
-func (v *Verifier) decrypt(raw string, tok *Token, r *Explanation) (string, bool) {
-	h, err := parseHeader(raw[:strings.IndexByte(raw, '.')])
+// The sizes of A256CBC-HS512's key, IV and tag (RFC 7518 §5.2.5).
+const (
+	cekSize = 64
+	ivSize  = aes.BlockSize
+	tagSize = cekSize / 2
+)
+
+// decrypt checks the JWE's header and decrypts it: the text of the inner
+// token, nil when it was refused.
+func (v *Verifier) decrypt(text []byte, c *compact, tok *Token, r *Explanation) []byte {
+	h, err := parseHeader(c.part[0])
 	if err != nil {
 		r.fail("format", ReasonMalformed, "encrypted token: %v", err)
-		return "", false
+		return nil
 	}
 	tok.KeyAlgorithm, tok.ContentEncryption, tok.EncryptionKeyID = h.Alg, h.Enc, h.Kid
 	if v.Decrypt == nil {
 		r.fail("encryption", ReasonUnexpectedEncryption, "token is encrypted (to %s) but no encryption certificate is configured; want an unencrypted token", OrNone(h.Kid))
-		return "", false
+		return nil
 	}
 	if h.Alg != KeyAlgorithm || h.Enc != ContentEncryption {
 		r.fail("encryption", ReasonEncryptionAlgorithm, "token is encrypted with %s + %s, want %s + %s", OrNone(h.Alg), OrNone(h.Enc), KeyAlgorithm, ContentEncryption)
-		return "", false
+		return nil
 	}
 	if h.Zip != "" {
 		// Production never compresses; decompressing first would open the
 		// way to a decompression bomb.
 		r.fail("encryption", ReasonEncryptionAlgorithm, "token is compressed (zip %q); production tokens are never compressed", h.Zip)
-		return "", false
+		return nil
 	}
 	want := v.Decrypt.Thumbprint()
 	r.pass("encryption", KeyAlgorithm+" + "+ContentEncryption)
 	if h.Kid != "" {
 		if got, err := ParseThumbprint(h.Kid); err != nil || got != want {
 			r.fail("encryption-key", ReasonEncryptionKey, "token is encrypted to key %q, want %s", h.Kid, want)
-			return "", false
+			return nil
 		}
 	}
 	r.pass("encryption-key", want.String())
 	key, ok := v.Decrypt.Key.(*rsa.PrivateKey)
 	if !ok {
 		r.fail("decryption", ReasonDecryption, "encryption certificate %s has no RSA private key to decrypt with", want)
-		return "", false
+		return nil
 	}
-	obj, err := jose.ParseEncryptedCompact(raw, []jose.KeyAlgorithm{jose.RSA_OAEP}, []jose.ContentEncryption{jose.A256CBC_HS512})
-	if err != nil {
-		r.fail("decryption", ReasonMalformed, "encrypted token is malformed: %v", err)
-		return "", false
+	iv, ciphertext, tag := c.part[2], c.part[3], c.part[4]
+	if len(iv) != ivSize || len(tag) != tagSize {
+		r.fail("decryption", ReasonDecryption, "token's IV is %d bytes and its tag %d, want %d and %d", len(iv), len(tag), ivSize, tagSize)
+		return nil
 	}
-	plain, err := obj.Decrypt(key)
+	plain, err := openJWE(key, text[:c.end[0]], c.part[1], iv, ciphertext, tag)
 	if err != nil {
 		r.fail("decryption", ReasonDecryption, "token does not decrypt with %s: encrypted to another key, or altered", want)
-		return "", false
+		return nil
 	}
 	r.pass("decryption", "decrypted with "+want.String())
-	return string(plain), true
+	return plain
 }
 
-func (v *Verifier) verifySignature(inner string, tok *Token, r *Explanation) ([]byte, bool) {
-	parts := strings.Split(inner, ".")
-	if len(parts) != 3 {
-		r.fail("format", ReasonMalformed, "inner token has %d dot-separated parts, want 3", len(parts))
+// openJWE unwraps the content key with RSA-OAEP and decrypts A256CBC-HS512,
+// the protected header as written being the additional authenticated data.
+// The ciphertext and the tag lie one after the other, as splitCompact
+// decodes them.
+func openJWE(key *rsa.PrivateKey, aad, wrapped, iv, ciphertext, tag []byte) ([]byte, error) {
+	cek, err := rsa.DecryptOAEP(sha1.New(), nil, key, wrapped, nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(cek) != cekSize {
+		return nil, fmt.Errorf("content key is %d bytes, want %d", len(cek), cekSize)
+	}
+	aead, err := josecipher.NewCBCHMAC(cek, aes.NewCipher)
+	if err != nil {
+		return nil, err
+	}
+	return aead.Open(nil, iv, ciphertext[:len(ciphertext)+len(tag)], aad)
+}
+
+// verifySignature checks the JWS's header and signature: the payload, and
+// false when nothing more can be read.
+func (v *Verifier) verifySignature(text []byte, c *compact, tok *Token, r *Explanation) ([]byte, bool) {
+	if c.n != 3 {
+		r.fail("format", ReasonMalformed, "inner token has %d dot-separated parts, want 3", c.n)
 		return nil, false
 	}
-	h, err := parseHeader(parts[0])
+	h, err := parseHeader(c.part[0])
 	if err != nil {
 		r.fail("format", ReasonMalformed, "signed token: %v", err)
 		return nil, false
 	}
 	tok.SignatureAlgorithm, tok.SigningKeyID, tok.SigningX5T = h.Alg, h.Kid, h.X5T
 	tok.Signed = h.Alg != "none"
-	unverified := func() []byte {
+	payload, sig := c.part[1], c.part[2]
+	unverified := func() ([]byte, bool) {
 		tok.Verified = false
-		p, err := b64.DecodeString(parts[1])
-		if err != nil {
-			return nil
-		}
-		return p
+		return payload, true
 	}
 
 	if v.Sign == nil {
-		if h.Alg != "none" || parts[2] != "" {
+		if h.Alg != "none" || len(sig) != 0 {
 			r.fail("signature", ReasonUnexpectedSignature, "token is signed (%s, key %s) but no signing certificate is configured; want an unsigned token", OrNone(h.Alg), OrNone(h.Kid))
-			return unverified(), true
-		}
-		p, err := b64.DecodeString(parts[1])
-		if err != nil {
-			r.fail("format", ReasonMalformed, "payload is not base64url: %v", err)
-			return nil, false
+			return unverified()
 		}
 		r.pass("signature", "unsigned, as configured")
-		return p, true
+		return payload, true
 	}
 
 	want := ThumbprintOf(v.Sign)
 	switch {
 	case h.Alg == "none" || h.Alg == "":
 		r.fail("signature-algorithm", ReasonNotSigned, "token is unsigned (alg %q), want it signed %s by %s", h.Alg, SignatureAlgorithm, want)
-		return unverified(), true
+		return unverified()
 	case h.Alg != SignatureAlgorithm:
 		r.fail("signature-algorithm", ReasonSignatureAlgorithm, "token is signed with %s, want %s", h.Alg, SignatureAlgorithm)
-		return unverified(), true
+		return unverified()
 	}
 	r.pass("signature-algorithm", SignatureAlgorithm)
 	if h.Kid != "" {
 		if got, err := ParseThumbprint(h.Kid); err != nil || got != want {
 			r.fail("signing-key", ReasonSigningKey, "token is signed by key %q, want %s", h.Kid, want)
-			return unverified(), true
+			return unverified()
 		}
 	}
 	if h.X5T != "" && h.X5T != want.X5T() {
 		r.fail("signing-key", ReasonSigningKey, "token is signed by certificate x5t %q, want %s (%s)", h.X5T, want.X5T(), want)
-		return unverified(), true
+		return unverified()
 	}
 	r.pass("signing-key", want.String())
-	obj, err := jose.ParseSignedCompact(inner, []jose.SignatureAlgorithm{jose.RS512})
-	if err != nil {
-		r.fail("signature", ReasonMalformed, "signed token is malformed: %v", err)
-		return unverified(), true
+	pub, ok := v.Sign.PublicKey.(*rsa.PublicKey)
+	if !ok {
+		r.fail("signature", ReasonSignature, "signing certificate %s has a %T key; RS512 needs RSA", want, v.Sign.PublicKey)
+		return unverified()
 	}
-	payload, err := obj.Verify(v.Sign.PublicKey)
-	if err != nil {
+	// The signing input is the header and the payload as written (RFC
+	// 7515 §5.2).
+	digest := sha512.Sum512(text[:c.end[1]])
+	if err := rsa.VerifyPKCS1v15(pub, crypto.SHA512, digest[:], sig); err != nil {
 		r.fail("signature", ReasonSignature, "signature does not verify with %s: signed by another key, or altered", want)
-		return unverified(), true
+		return unverified()
 	}
 	r.pass("signature", "verified with "+want.String())
 	return payload, true
@@ -340,7 +454,7 @@ func (v *Verifier) readClaims(payload []byte, tok *Token, r *Explanation) {
 	r.pass("claims", "well-formed")
 	iss, aud := v.expected()
 	required := func(name, what string) {
-		if present[name] {
+		if present.has(name) {
 			r.pass(name, "present")
 		} else {
 			r.fail(name, ReasonMissingClaim, "token has no %q claim (%s)", name, what)
@@ -348,7 +462,7 @@ func (v *Verifier) readClaims(payload []byte, tok *Token, r *Explanation) {
 	}
 	required(ClaimExpiry, "expiry")
 	switch {
-	case !present[ClaimIssuer]:
+	case !present.has(ClaimIssuer):
 		r.fail(ClaimIssuer, ReasonIssuer, "token has no issuer, want %q", iss)
 	case c.Issuer != iss:
 		r.fail(ClaimIssuer, ReasonIssuer, "issuer is %q, want %q", c.Issuer, iss)
@@ -358,7 +472,7 @@ func (v *Verifier) readClaims(payload []byte, tok *Token, r *Explanation) {
 	switch {
 	case audiences != nil:
 		r.fail(ClaimAudience, ReasonAudience, "audience is a list %q, want the single audience %q", audiences, aud)
-	case !present[ClaimAudience]:
+	case !present.has(ClaimAudience):
 		r.fail(ClaimAudience, ReasonAudience, "token has no audience, want %q", aud)
 	case c.Audience != aud:
 		r.fail(ClaimAudience, ReasonAudience, "audience is %q, want %q", c.Audience, aud)
@@ -370,7 +484,7 @@ func (v *Verifier) readClaims(payload []byte, tok *Token, r *Explanation) {
 	} else {
 		r.pass(ClaimApplications, strings.Join(c.Applications, ", "))
 	}
-	if present[ClaimID] && c.ID == "" {
+	if present.has(ClaimID) && c.ID == "" {
 		r.fail(ClaimID, ReasonMissingClaim, "token's %q claim (token id) is empty", ClaimID)
 	} else {
 		required(ClaimID, "token id")

@@ -1,8 +1,14 @@
 package tool
 
 import (
+	"crypto"
+	"crypto/aes"
 	"crypto/hmac"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha1"
 	"crypto/sha256"
+	"crypto/sha512"
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
@@ -12,6 +18,7 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+	josecipher "github.com/go-jose/go-jose/v4/cipher"
 )
 
 func mustSeal(t *testing.T, c Claims, sign *Credential, enc *x509.Certificate) string {
@@ -193,6 +200,19 @@ func TestOpen(t *testing.T) {
 		{"alg none smuggled in", all, smuggleNone(t, good, enc), req, ReasonNotSigned},
 		{"RSA1_5", all, rsa15(t, mustSeal(t, good, sign, nil), enc), req, ReasonEncryptionAlgorithm},
 		{"HS256 keyed with the public key", Verifier{Sign: sign.Certificate}, hs256WithPublicKey(t, good, sign), req, ReasonSignatureAlgorithm},
+		{"critical extension in the JWS header", all, withHeaders(t, `{"alg":"RS512","crit":["exp"],"exp":1}`, jweHeader(enc), good, sign, enc), req, ReasonMalformed},
+		{"critical extension in the JWE header", all, withHeaders(t, jwsHeader(sign), `{"alg":"RSA-OAEP","enc":"A256CBC-HS512","crit":["x"],"x":1}`, good, sign, enc), req, ReasonMalformed},
+		{"alg twice in the JWS header", all, withHeaders(t, `{"alg":"RS512","alg":"none"}`, jweHeader(enc), good, sign, enc), req, ReasonMalformed},
+		{"enc twice in the JWE header", all, withHeaders(t, jwsHeader(sign), `{"alg":"RSA-OAEP","enc":"A256CBC-HS512","enc":"A128GCM"}`, good, sign, enc), req, ReasonMalformed},
+		{"ALG in capitals is not alg", all, withHeaders(t, `{"ALG":"RS512"}`, jweHeader(enc), good, sign, enc), req, ReasonNotSigned},
+		{"kid not a string", all, withHeaders(t, `{"alg":"RS512","kid":1}`, jweHeader(enc), good, sign, enc), req, ReasonMalformed},
+		{"JWS header an array", all, withHeaders(t, `["alg","RS512"]`, jweHeader(enc), good, sign, enc), req, ReasonMalformed},
+		{"escaped header names", all, withHeaders(t, `{"\u0061lg":"RS512","kid":"`+sign.Thumbprint().String()+`"}`, `{"al\u0067":"RSA-OAEP","enc":"A256CBC-HS512"}`, good, sign, enc), req, ""},
+		{"line break inside the token", all, lineBreak(mustSeal(t, good, sign, enc.Certificate)), req, ReasonMalformed},
+		{"tag cut short", all, resizePart(mustSeal(t, good, sign, enc.Certificate), 4, 16), req, ReasonDecryption},
+		{"iv cut short", all, resizePart(mustSeal(t, good, sign, enc.Certificate), 2, 8), req, ReasonDecryption},
+		{"non-canonical base64 in the inner token", all, sealBytesInner(t, noncanonical(mustSeal(t, good, sign, nil)), enc), req, ReasonMalformed},
+		{"inner token of four parts", all, sealBytesInner(t, mustSeal(t, good, sign, nil)+".e30", enc), req, ReasonMalformed},
 		{"other application", all, mustSeal(t, good, sign, enc.Certificate), Request{Now: now, Application: "otherapp"}, ReasonApplication},
 		{"other address", all, mustSeal(t, good, sign, enc.Certificate), Request{Now: now, Address: netip.MustParseAddr("10.0.0.2")}, ReasonAddress},
 		{"ipv6 zone ignored", all, mustSeal(t, good, sign, enc.Certificate), Request{Now: now, Address: netip.MustParseAddr("fe80::1%eth0")}, ""},
@@ -257,6 +277,60 @@ func TestExplainRunsEveryCheck(t *testing.T) {
 	if rep.Token == nil || rep.Token.Verified || rep.Token.Claims.Applications[0] != "contosoapp" {
 		t.Errorf("after a bad signature: token %+v, want unverified claims", rep.Token)
 	}
+}
+
+func jwsHeader(sign *Credential) string {
+	return `{"alg":"RS512","kid":"` + sign.Thumbprint().String() + `","typ":"JWT"}`
+}
+
+func jweHeader(enc *Credential) string {
+	return `{"alg":"RSA-OAEP","enc":"A256CBC-HS512","kid":"` + enc.Thumbprint().String() + `","typ":"JWT","cty":"JWT"}`
+}
+
+// withHeaders seals c as Seal does, but with the protected headers given
+// as JSON text, byte for byte.
+func withHeaders(t *testing.T, jws, jwe string, c Claims, sign, enc *Credential) string {
+	t.Helper()
+	payload := must(json.Marshal(c))
+	input := b64.EncodeToString([]byte(jws)) + "." + b64.EncodeToString(payload)
+	digest := sha512.Sum512([]byte(input))
+	sig := must(sign.Key.Sign(rand.Reader, digest[:], crypto.SHA512))
+	return encryptWithHeader(t, jwe, []byte(input+"."+b64.EncodeToString(sig)), enc)
+}
+
+// encryptWithHeader encrypts plaintext as encryptJWE does, under the
+// protected header given as JSON text.
+func encryptWithHeader(t *testing.T, protected string, plaintext []byte, enc *Credential) string {
+	t.Helper()
+	cek, iv := make([]byte, 64), make([]byte, 16)
+	rand.Read(cek)
+	rand.Read(iv)
+	wrapped := must(rsa.EncryptOAEP(sha1.New(), rand.Reader, enc.Certificate.PublicKey.(*rsa.PublicKey), cek, nil))
+	aead := must(josecipher.NewCBCHMAC(cek, aes.NewCipher))
+	prot := b64.EncodeToString([]byte(protected))
+	sealed := aead.Seal(nil, iv, plaintext, []byte(prot))
+	ct, tag := sealed[:len(sealed)-32], sealed[len(sealed)-32:]
+	return strings.Join([]string{prot, b64.EncodeToString(wrapped), b64.EncodeToString(iv), b64.EncodeToString(ct), b64.EncodeToString(tag)}, ".")
+}
+
+// sealBytesInner encrypts inner, any text, as the inner token.
+func sealBytesInner(t *testing.T, inner string, enc *Credential) string {
+	return encryptWithHeader(t, jweHeader(enc), []byte(inner), enc)
+}
+
+// lineBreak puts a line break in the middle of the token's ciphertext.
+func lineBreak(tok string) string {
+	parts := strings.Split(tok, ".")
+	parts[3] = parts[3][:len(parts[3])/2] + "\n" + parts[3][len(parts[3])/2:]
+	return strings.Join(parts, ".")
+}
+
+// resizePart cuts a part of the token to n bytes.
+func resizePart(tok string, part, n int) string {
+	parts := strings.Split(tok, ".")
+	b, _ := b64.DecodeString(parts[part])
+	parts[part] = b64.EncodeToString(b[:n])
+	return strings.Join(parts, ".")
 }
 
 // tamper flips one bit in the middle of a dot-separated part.

@@ -32,8 +32,9 @@ var b64 = base64.RawURLEncoding
 // unencrypted.
 //
 // The compact forms are assembled here rather than by go-jose so that the
-// protected headers carry their fields in production's order; Open parses
-// them with go-jose.
+// protected headers carry their fields in production's order; Open splits
+// them the same way, with the same primitives (crypto/rsa and go-jose's
+// CBC-HMAC).
 func Seal(c Claims, sign *Credential, encrypt *x509.Certificate) (string, error) {
 	payload, err := json.Marshal(c)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seskit/ses/internal/testpki"
 	"software.sslmate.com/src/go-pkcs12"
 )
 
@@ -233,52 +234,20 @@ func TestDevTemplateValidity(t *testing.T) {
 	}
 }
 
-var (
-	devOnce  sync.Once
-	devFiles map[string][]byte
-	devErr   error
-)
+// sharedDev is a development PKI made once per test binary by the store
+// code, for the tests that need one to read or damage.
+var sharedDev = testpki.Store{Make: func(dir string) error {
+	_, err := (&Store{Dir: dir}).Dev()
+	return err
+}}
 
-// devStore returns a new store holding a copy of a development PKI made
-// once per test binary.
+// devStore returns a new store holding a copy of the shared development
+// PKI.
 func devStore(t *testing.T) *Store {
 	t.Helper()
-	devOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "ses-devpki-")
-		if err != nil {
-			devErr = err
-			return
-		}
-		defer os.RemoveAll(dir)
-		if _, devErr = (&Store{Dir: dir}).Dev(); devErr != nil {
-			return
-		}
-		devFiles = map[string][]byte{}
-		ents, _ := os.ReadDir(filepath.Join(dir, "dev"))
-		for _, e := range ents {
-			data, err := os.ReadFile(filepath.Join(dir, "dev", e.Name()))
-			if err != nil {
-				devErr = err
-				return
-			}
-			devFiles[e.Name()] = data
-		}
-	})
-	if devErr != nil {
-		t.Fatal(devErr)
-	}
 	s := &Store{Dir: filepath.Join(t.TempDir(), "store")}
-	if err := os.MkdirAll(filepath.Join(s.Dir, "dev"), 0o700); err != nil {
+	if err := sharedDev.CopyTo(s.Dir); err != nil {
 		t.Fatal(err)
-	}
-	for name, data := range devFiles {
-		mode := os.FileMode(0o600)
-		if name == "root.pem" || name == "intermediate.pem" {
-			mode = 0o644
-		}
-		if err := os.WriteFile(filepath.Join(s.Dir, "dev", name), data, mode); err != nil {
-			t.Fatal(err)
-		}
 	}
 	return s
 }
@@ -336,6 +305,53 @@ func TestDevOldLayout(t *testing.T) {
 	}
 }
 
+// TestDevCertificates checks the certificates-only reading of the PKI: the
+// same certificates as Dev, no key read (a damaged key goes unnoticed, as
+// the client needs none), and Dev's work where the PKI is missing or of the
+// old layout (a missing one is Dev's too).
+func TestDevCertificates(t *testing.T) {
+	s := devStore(t)
+	full, err := s.Dev()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev := filepath.Join(s.Dir, "dev")
+	if err := os.WriteFile(filepath.Join(dev, "root-key.pem"), []byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Dev(); err == nil {
+		t.Fatal("Dev read a damaged root key")
+	}
+	certs, err := s.DevCertificates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pair := range [][2]*Credential{{full.Root, certs.Root}, {full.Intermediate, certs.Intermediate}, {full.TLS, certs.TLS}} {
+		if pair[0].Thumbprint() != pair[1].Thumbprint() || pair[1].Key != nil || len(pair[0].Chain) != len(pair[1].Chain) {
+			t.Errorf("%s: %s with key %v, want %s and no key", pair[0].File, pair[1].Thumbprint(), pair[1].Key, pair[0].Thumbprint())
+		}
+	}
+	if certs.Signing != nil || certs.Encryption != nil || certs.Dir != dev {
+		t.Errorf("certificates-only PKI %+v", certs)
+	}
+
+	// The old layout, the root's key inside root.pem: Dev moves it out.
+	old, err := EncodePEM(&Credential{Certificate: full.Root.Certificate, Key: full.Root.Key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(dev, "root-key.pem"))
+	if err := os.WriteFile(filepath.Join(dev, "root.pem"), old, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if certs, err = s.DevCertificates(); err != nil || certs.Root.Thumbprint() != full.Root.Thumbprint() {
+		t.Fatalf("old layout: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dev, "root-key.pem")); err != nil {
+		t.Errorf("the old layout was not migrated: %v", err)
+	}
+}
+
 // TestDevHostsRace checks that processes adding TLS names at the same time
 // keep every name.
 func TestDevHostsRace(t *testing.T) {
@@ -381,7 +397,11 @@ func TestDevLoadErrors(t *testing.T) {
 			return os.WriteFile(filepath.Join(dev, "signing.pem"), []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"), 0o600)
 		}, "damaged", true},
 		{"no key", func(dev string) error {
-			return os.WriteFile(filepath.Join(dev, "signing.pem"), devFiles["root.pem"], 0o600)
+			root, err := os.ReadFile(filepath.Join(dev, "root.pem"))
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(dev, "signing.pem"), root, 0o600)
 		}, "has no private key", true},
 		{"unreadable", func(dev string) error {
 			// A folder where the file should be: read fails, as for a file

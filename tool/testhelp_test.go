@@ -3,33 +3,31 @@ package tool
 import (
 	"crypto/x509"
 	"errors"
-	"sync"
+	"fmt"
+	"os"
 	"testing"
 	"time"
 
 	"github.com/seskit/ses/internal/testpki"
 )
 
-var (
-	keysOnce sync.Once
-	testKeys [3]*Credential
-)
-
-// testCredentials returns three RSA-2048 credentials made once per test
-// binary: sign, encrypt, and another one for "wrong key" cases.
-func testCredentials(t testing.TB) (sign, encrypt, other *Credential) {
-	t.Helper()
-	keysOnce.Do(func() {
-		for i, name := range []string{"test signing", "test encryption", "test other"} {
-			testKeys[i] = selfSigned(t, name)
-		}
-	})
-	return testKeys[0], testKeys[1], testKeys[2]
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if err := sharedDev.Remove(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
+	os.Exit(code)
 }
 
-func selfSigned(t testing.TB, cn string) *Credential {
-	cert, key := testpki.SelfSigned(t, cn)
-	return &Credential{Certificate: cert, Key: key}
+// testCredentials returns the RSA-2048 credentials the tests of the process
+// share: sign, encrypt, and another one for "wrong key" cases.
+func testCredentials(t testing.TB) (sign, encrypt, other *Credential) {
+	t.Helper()
+	return credential(testpki.Signing(t)), credential(testpki.Encryption(t)), credential(testpki.Other(t))
+}
+
+func credential(c *testpki.Cert) *Credential {
+	return &Credential{Certificate: c.Certificate, Key: c.Key}
 }
 
 // testClaims are valid claims for "contosoapp" on 10.0.0.1, around now.
