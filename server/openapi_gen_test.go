@@ -5,13 +5,9 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"net/http"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -19,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seskit/ses/internal/goconst"
 	"github.com/seskit/ses/tool"
 )
 
@@ -168,43 +165,12 @@ type (
 )
 
 // declared lists the string constants of type typ declared in tool's
-// source, in their order: read from the files so that none is forgotten.
+// source, in their order.
 func declared(t *testing.T, typ string) []string {
 	t.Helper()
-	files, err := filepath.Glob("../tool/*.go")
+	out, err := goconst.Declared("../tool", typ)
 	if err != nil {
 		t.Fatal(err)
-	}
-	var out []string
-	fset := token.NewFileSet()
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range f.Decls {
-			g, ok := d.(*ast.GenDecl)
-			if !ok || g.Tok != token.CONST {
-				continue
-			}
-			for _, spec := range g.Specs {
-				v := spec.(*ast.ValueSpec)
-				if id, ok := v.Type.(*ast.Ident); !ok || id.Name != typ {
-					continue
-				}
-				for _, val := range v.Values {
-					lit, ok := val.(*ast.BasicLit)
-					if !ok || lit.Kind != token.STRING {
-						t.Fatalf("%s: a %s that is not a string literal", fset.Position(val.Pos()), typ)
-					}
-					s, _ := strconv.Unquote(lit.Value)
-					out = append(out, s)
-				}
-			}
-		}
 	}
 	if len(out) == 0 {
 		t.Fatalf("no constants of type %s in tool", typ)
