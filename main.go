@@ -25,6 +25,7 @@ import (
 	"github.com/seskit/ses/server/acs"
 	"github.com/seskit/ses/token"
 	"github.com/seskit/ses/tool"
+	"github.com/seskit/ses/usage"
 	"github.com/seskit/ses/verify"
 )
 
@@ -47,6 +48,7 @@ type CLI struct {
 	Server     server.Cmd        `cmd:"" help:"Emulate the HTTPS entitlement endpoint."`
 	Client     clientcmd.Cmd     `cmd:"" help:"Ask a server for an entitlement, as a Batch task does (its flags: ses client check --help)."`
 	Namespace  namespace.Cmd     `cmd:"" help:"Manage the service namespace ses server --acs reads, and map claims as its issuer does."`
+	Usage      usage.Cmd         `cmd:"" help:"The usage record of ses server: a summary per application, or its CSV or JSON."`
 	Links      compat.LinksCmd   `cmd:"" help:"Create sestest and sesclient links to this binary in a folder."`
 	Completion cli.CompletionCmd `cmd:"" help:"Print shell completion code: ses completion bash|zsh|fish|powershell."`
 	Help       cli.HelpCmd       `cmd:"" help:"Show the help of ses or of a command: ses help certs create."`
@@ -120,6 +122,9 @@ var defaults = kong.Vars{
 	"default_swt_lifetime":         tool.FormatDuration(token.DefaultSWTLifetime),
 	"default_max_lease":            tool.FormatDuration(server.DefaultMaxLease),
 	"default_max_leases_per_token": fmt.Sprint(server.DefaultMaxLeasesPerToken),
+	"default_usage_records":        fmt.Sprint(server.DefaultUsageRecords),
+	"default_usage_keep":           fmt.Sprint(server.DefaultUsageKeep),
+	"default_usage_timeout":        tool.FormatDuration(usage.DefaultTimeout),
 	"default_retries":              fmt.Sprint(client.DefaultRetries),
 	"default_timeout":              tool.FormatDuration(client.DefaultTimeout),
 	"default_lease":                tool.FormatDuration(clientcmd.DefaultLease),

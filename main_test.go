@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/csv"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -181,6 +182,7 @@ func TestScripts(t *testing.T) {
 			"proxy":       proxy,
 			"refusedport": refusedport,
 			"waitlog":     waitlog,
+			"csv":         csvCmd,
 		},
 	})
 }
@@ -582,5 +584,21 @@ func waitlog(ts *testscript.TestScript, neg bool, args []string) {
 	})
 	if !matched {
 		ts.Fatalf("%s never held %d matches of %s", args[0], n, args[1])
+	}
+}
+
+// csvCmd parses FILE as CSV, every row with as many fields as the first,
+// and prints the rows with the fields joined by "|", so stdout can match
+// them: "csv usage.csv".
+func csvCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: csv FILE")
+	}
+	rows, err := csv.NewReader(strings.NewReader(ts.ReadFile(args[0]))).ReadAll()
+	if err != nil {
+		ts.Fatalf("%s is not CSV: %v", args[0], err)
+	}
+	for _, row := range rows {
+		fmt.Fprintln(ts.Stdout(), strings.Join(row, "|"))
 	}
 }

@@ -129,3 +129,28 @@ func BenchmarkParser(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCommandRoot builds kong's parser of `ses client` alone, as a
+// short command's start-up does, beside the parser of the whole tree (the
+// baseline), which help and completion build.
+func BenchmarkCommandRoot(b *testing.B) {
+	b.Run("whole", func(b *testing.B) {
+		for b.Loop() {
+			var ses CLI
+			if _, err := kong.New(&ses, defaults, kong.PostBuild(cli.RegisterCompletion)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("client", func(b *testing.B) {
+		for b.Loop() {
+			root, _, ok := commandRoot([]string{"client"})
+			if !ok {
+				b.Fatal("no root of its own for ses client")
+			}
+			if _, err := kong.New(root, defaults); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

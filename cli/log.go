@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -26,8 +27,12 @@ func (g *Globals) SetupLog() (func(), error) {
 				return nil, Usagef("--log-file-level: %v", err)
 			}
 		}
-		f, err := os.OpenFile(g.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-		if err != nil {
+		f, err := OpenPrivate(g.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, PrivateMode)
+		var link *SymlinkError
+		switch {
+		case errors.As(err, &link):
+			return nil, Usagef("--log-file: %v", err).Hint("name the file the link points to, or another file")
+		case err != nil:
 			return nil, Usagef("--log-file: %v", err)
 		}
 		closer = func() { f.Close() }

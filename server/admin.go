@@ -23,10 +23,7 @@ type Authorizer interface {
 //	DELETE /admin/leases/{id}  revoke: later renewals hear 409 AlreadyReleased
 //	GET    /admin/decisions    recent decisions, newest first
 func (h *Handler) admin(w http.ResponseWriter, r *http.Request, path string, out *outcome) {
-	if err := h.cfg.Auth.Authorize(r, h.cfg.AdminAudience, tool.ActionManage); err != nil {
-		w.Header().Set("WWW-Authenticate", "WRAP")
-		out.detail = err.Error()
-		fail(w, out, tool.ReasonAdminUnauthorized, "A WRAP access token granting Manage is required.")
+	if !h.admitted(w, r, out) {
 		return
 	}
 	out.decision = tool.DecisionApproved
@@ -37,9 +34,10 @@ func (h *Handler) admin(w http.ResponseWriter, r *http.Request, path string, out
 		leases, _ := h.cfg.Leases.Active(now, -1)
 		writeJSON(w, http.StatusOK, leases)
 	case path == adminDecisionsPath && r.Method == http.MethodGet:
-		writeJSON(w, http.StatusOK, h.decisions.recent())
+		writeJSON(w, http.StatusOK, decisionsOf(h.cfg.Usage.recent(0, recentDecisions, UsageRecord.isDecision)))
 	case isLease && r.Method == http.MethodDelete:
-		lease, err := h.cfg.Leases.Revoke(leaseIDOf(r.URL.Path, tool.PathAdminLeases), now)
+		note := h.leaseRequest(r, out, UsageRevoke, http.StatusNoContent, now)
+		lease, err := h.cfg.Leases.revokeFor(leaseIDOf(r.URL.Path, tool.PathAdminLeases), now, note)
 		out.app = lease.Application
 		switch {
 		case errors.Is(err, errLeaseNotFound):
@@ -47,6 +45,7 @@ func (h *Handler) admin(w http.ResponseWriter, r *http.Request, path string, out
 		case err != nil:
 			internalError(w, out, err)
 		default:
+			out.recorded = note.taken
 			w.WriteHeader(http.StatusNoContent)
 		}
 	default:

@@ -55,11 +55,16 @@ func benchToken(b *testing.B) string {
 }
 
 // benchHandler is the server's handler as ses server runs it, with a real
-// logger at info level so that the log line is part of the cost.
-func benchHandler(b *testing.B, leases *Leases) *Handler {
+// logger at info level so that the log line is part of the cost; usage,
+// when given, is its usage record (else one in memory).
+func benchHandler(b *testing.B, leases *Leases, usage ...*Usage) *Handler {
 	sign, enc, _ := testCreds(b)
-	return NewHandler(HandlerConfig{Verifier: &tool.Verifier{Sign: sign.Certificate, Decrypt: enc},
-		MaxLease: time.Hour, Leases: leases, Log: zerolog.New(io.Discard).With().Timestamp().Logger()})
+	cfg := HandlerConfig{Verifier: &tool.Verifier{Sign: sign.Certificate, Decrypt: enc},
+		MaxLease: time.Hour, Leases: leases, Log: zerolog.New(io.Discard).With().Timestamp().Logger()}
+	if len(usage) > 0 {
+		cfg.Usage = usage[0]
+	}
+	return NewHandler(cfg)
 }
 
 // baselineHandler is what the server is measured against: a plain Go
@@ -209,8 +214,9 @@ func floorTime(b *testing.B, round func() error, n int) time.Duration {
 }
 
 // BenchmarkDurableLeases runs acquire, renew and release cycles from 32
-// clients at once against a --state server, beside the same against the
-// in-memory lease table in the same run:
+// clients at once against a --state server (the leases and the usage
+// record in the file, as ses server keeps them), beside the same against
+// the in-memory lease table in the same run:
 //
 //	go test ./server -run XXX -bench DurableLeases
 //
@@ -229,12 +235,12 @@ func BenchmarkDurableLeases(b *testing.B) {
 	mem := httptest.NewTLSServer(benchHandler(b, nil))
 	defer mem.Close()
 	dir := b.TempDir()
-	leases, err := OpenLeases(filepath.Join(dir, "leases.db"))
+	leases, usage, err := OpenState(filepath.Join(dir, "state.db"), DefaultUsageRecords, DefaultUsageKeep, time.Now())
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer leases.Close()
-	durable := httptest.NewTLSServer(benchHandler(b, leases))
+	durable := httptest.NewTLSServer(benchHandler(b, leases, usage))
 	defer durable.Close()
 
 	mc, dc := dialAll(b, mem, clients, nil, 0), dialAll(b, durable, clients, nil, 0)
@@ -344,13 +350,14 @@ var fullLeases = sync.OnceValue(func() *Leases {
 
 // BenchmarkAcquireBesideStatus acquires leases one after another on a
 // server holding a million, first alone and then while another client
-// fetches the status page in a loop, and compares the 99th percentiles of
-// the acquisitions' latency:
+// fetches the status page's feed (what the page polls once a second, its
+// newest 200 records) in a loop, and compares the 99th percentiles of the
+// acquisitions' latency:
 //
 //	go test ./server -run XXX -bench AcquireBesideStatus -benchtime 2000x
 //
-// It reports p99-ms (beside the page fetches), quiet-p99-ms (without) and
-// x-quiet, their ratio, and how many pages were fetched.
+// It reports p99-ms (beside the feed fetches), quiet-p99-ms (without) and
+// x-quiet, their ratio, and how many feeds were fetched.
 func BenchmarkAcquireBesideStatus(b *testing.B) {
 	b.StopTimer()
 	tok := benchToken(b)
@@ -373,7 +380,8 @@ func BenchmarkAcquireBesideStatus(b *testing.B) {
 	}
 	quiet := percentile(latencies(), 0.99)
 
-	page := dialAll(b, srv, 1, rawRequest("GET", "/", ""), 200)[0]
+	feed := rawRequest("GET", tool.PathStatusFeed, "")
+	page := dialAll(b, srv, 1, feed, 200)[0]
 	stop := make(chan struct{})
 	fetched := make(chan int)
 	go func() {
@@ -385,8 +393,8 @@ func BenchmarkAcquireBesideStatus(b *testing.B) {
 				return
 			default:
 			}
-			if status, _, err := page.do(rawRequest("GET", "/", "")); err != nil || status != 200 {
-				b.Errorf("status page: %d %v", status, err)
+			if status, _, err := page.do(feed); err != nil || status != 200 {
+				b.Errorf("status feed: %d %v", status, err)
 				return
 			}
 			n++
@@ -401,7 +409,7 @@ func BenchmarkAcquireBesideStatus(b *testing.B) {
 	b.ReportMetric(ms(busy), "p99-ms")
 	b.ReportMetric(ms(quiet), "quiet-p99-ms")
 	b.ReportMetric(float64(busy)/float64(quiet), "x-quiet")
-	b.ReportMetric(float64(pages), "pages")
+	b.ReportMetric(float64(pages), "feeds")
 }
 
 // fillLeases acquires n leases on l directly, 100 per token as a pool's

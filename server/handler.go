@@ -33,6 +33,9 @@ type HandlerConfig struct {
 	MaxLeasesPerToken int
 	// Leases holds the leases; nil means a new in-memory table.
 	Leases *Leases
+	// Usage is the usage record; nil means a new in-memory one. The
+	// handler makes it observe Leases.
+	Usage *Usage
 	// Log receives one line per request.
 	Log zerolog.Logger
 	// Now tells the time; nil means time.Now.
@@ -53,9 +56,8 @@ type HandlerConfig struct {
 // Handler is the emulated entitlement endpoint, its status page and its
 // management API.
 type Handler struct {
-	cfg       HandlerConfig
-	cache     *tokenCache
-	decisions *decisionLog
+	cfg   HandlerConfig
+	cache *tokenCache
 }
 
 // NewHandler returns the endpoint's handler.
@@ -69,7 +71,11 @@ func NewHandler(cfg HandlerConfig) *Handler {
 	if cfg.MaxLeasesPerToken <= 0 {
 		cfg.MaxLeasesPerToken = DefaultMaxLeasesPerToken
 	}
-	return &Handler{cfg: cfg, cache: newTokenCache(tokenCacheSize), decisions: newDecisionLog(50)}
+	if cfg.Usage == nil {
+		cfg.Usage = NewUsage(DefaultUsageRecords, cfg.Now())
+	}
+	cfg.Leases.Observe(cfg.Usage, cfg.Now())
+	return &Handler{cfg: cfg, cache: newTokenCache(tokenCacheSize)}
 }
 
 // writeJSON answers status with v in JSON, for the answers of no fixed
@@ -104,6 +110,8 @@ var (
 	entitlementsPath   = canonical(tool.PathEntitlements)
 	healthPath         = canonical(tool.PathHealth)
 	statusPath         = canonical(tool.PathStatus)
+	statusFeedPath     = canonical(tool.PathStatusFeed)
+	usagePath          = canonical(tool.PathUsage)
 	wrapPath           = canonical(tool.PathWRAP)
 	adminPath          = canonical(tool.PathAdmin)
 	adminLeasesPath    = canonical(tool.PathAdminLeases)
@@ -143,6 +151,10 @@ func (h *Handler) route(w http.ResponseWriter, r *http.Request, out *outcome) {
 		io.WriteString(w, "ok\n")
 	case equalFold(path, statusPath) && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 		h.status(w, out)
+	case equalFold(path, statusFeedPath) && r.Method == http.MethodGet:
+		h.feed(w, r, out)
+	case equalFold(path, usagePath) && r.Method == http.MethodGet:
+		h.usage(w, r, out)
 	case equalFold(path, openAPIPath) && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 		openAPI(w)
 	case equalFold(path, docsPath) && (r.Method == http.MethodGet || r.Method == http.MethodHead):
@@ -180,10 +192,11 @@ func hasPrefixFold(s, lower string) bool {
 
 // leaseIDOf is the lease id in path, which names a lease under prefix in
 // any case, with or without a final "/": the id as written, never changed
-// in case, since ids are matched exactly.
+// in case, since ids are matched exactly; "" when path names no lease
+// under prefix.
 func leaseIDOf(path, prefix string) string {
 	path = strings.TrimRight(path, "/")
-	if len(path) <= len(prefix)+1 || !strings.EqualFold(path[:len(prefix)], prefix) {
+	if len(path) <= len(prefix)+1 || !strings.EqualFold(path[:len(prefix)], prefix) || path[len(prefix)] != '/' {
 		return ""
 	}
 	return path[len(prefix)+1:]
@@ -247,7 +260,7 @@ func fail(w http.ResponseWriter, out *outcome, reason tool.Reason, msg string) {
 	if !ok {
 		a = tool.Answer{Status: http.StatusForbidden, Code: tool.CodeEntitlementDenied}
 	}
-	out.decision = tool.DecisionDenied
+	out.decision, out.message = tool.DecisionDenied, msg
 	if reason == tool.ReasonInternal {
 		out.decision = tool.DecisionError
 	}
@@ -405,7 +418,8 @@ func (h *Handler) entitlement(w http.ResponseWriter, r *http.Request, out *outco
 	}
 	switch {
 	case v.Lease:
-		lease, err := h.cfg.Leases.Acquire(tok, req.applicationID, addr, minTime(now.Add(duration), tok.Claims.Expiry), now, h.cfg.MaxLeasesPerToken)
+		note := h.leaseRequest(r, out, UsageAcquire, http.StatusOK, now)
+		lease, err := h.cfg.Leases.acquire(tok, req.applicationID, addr, minTime(now.Add(duration), tok.Claims.Expiry), now, h.cfg.MaxLeasesPerToken, note)
 		switch {
 		case err != nil && errorAs[*tooManyLeasesError](err) != nil:
 			out.detail = err.Error()
@@ -415,7 +429,7 @@ func (h *Handler) entitlement(w http.ResponseWriter, r *http.Request, out *outco
 			internalError(w, out, err)
 			return
 		}
-		out.decision = tool.DecisionApproved
+		out.decision, out.lease, out.recorded = tool.DecisionApproved, lease.ID, note.taken
 		respond(w, http.StatusOK, func(b []byte) []byte { return appendAcquired(b, lease.ID, lease.Expiry) })
 	case v.VMID:
 		// These versions' clients need a vmid: the token's, else a GUID,
@@ -457,12 +471,14 @@ func (h *Handler) renew(w http.ResponseWriter, r *http.Request, id string, out *
 	if !ok {
 		return
 	}
-	lease, err := h.cfg.Leases.Renew(id, peer(r), d, h.cfg.Now())
+	now := h.cfg.Now()
+	note := h.leaseRequest(r, out, UsageRenew, http.StatusOK, now)
+	lease, err := h.cfg.Leases.renewFor(id, peer(r), d, now, note)
 	out.app = lease.Application
 	if leaseError(w, out, lease, err) {
 		return
 	}
-	out.decision = tool.DecisionApproved
+	out.decision, out.recorded = tool.DecisionApproved, note.taken
 	respond(w, http.StatusOK, func(b []byte) []byte { return appendRenewed(b, lease.Expiry) })
 }
 
@@ -471,12 +487,14 @@ func (h *Handler) release(w http.ResponseWriter, r *http.Request, id string, out
 	if !h.leaseVersion(w, r, out) {
 		return
 	}
-	lease, err := h.cfg.Leases.Release(id, peer(r), h.cfg.Now())
+	now := h.cfg.Now()
+	note := h.leaseRequest(r, out, UsageRelease, http.StatusNoContent, now)
+	lease, err := h.cfg.Leases.releaseFor(id, peer(r), now, note)
 	out.app = lease.Application
 	if leaseError(w, out, lease, err) {
 		return
 	}
-	out.decision = tool.DecisionApproved
+	out.decision, out.recorded = tool.DecisionApproved, note.taken
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -350,29 +350,8 @@ func TestExitAfterRequestHook(t *testing.T) {
 	}
 }
 
-func TestStatusAndHealth(t *testing.T) {
-	f := newFixture(t, func(c *HandlerConfig) {
-		c.Version = "ses 1.2.3"
-		c.Settings = [][2]string{{"max lease", "1h0m0s"}}
-	})
-	tok := f.token(nil)
-	f.do("POST", "/softwareEntitlements"+v6, body(tok, "otherapp"))
-	f.do("POST", "/softwareEntitlements"+leaseV, leaseBody(tok, "contosoapp", "PT5M"))
-	r := f.do("GET", "/", "")
-	page := r.raw
-	for _, want := range []string{"ses 1.2.3", "max lease", "Active leases (1)", "application-not-entitled", "otherapp", "2026-11-22T10:05:00Z"} {
-		if !strings.Contains(page, want) {
-			t.Errorf("status page lacks %q", want)
-		}
-	}
-	if r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") {
-		t.Errorf("status page: %d %s", r.status, r.header.Get("Content-Type"))
-	}
-	for i := 0; i+40 <= len(tok); i += 40 {
-		if strings.Contains(page, tok[i:i+40]) {
-			t.Fatal("the status page shows token contents")
-		}
-	}
+func TestHealth(t *testing.T) {
+	f := newFixture(t)
 	if r := f.do("GET", "/healthz", ""); r.status != 200 || r.raw != "ok\n" {
 		t.Errorf("/healthz: %d %q", r.status, r.raw)
 	}

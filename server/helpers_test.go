@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"crypto/x509"
 	"encoding/json"
 	"io"
@@ -244,4 +245,22 @@ func devToken(t *testing.T, pki *tool.DevPKI) (string, *x509.CertPool) {
 	roots := x509.NewCertPool()
 	roots.AddCert(pki.Root.Certificate)
 	return tok, roots
+}
+
+// syncBuffer is a bytes.Buffer the server and the test share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

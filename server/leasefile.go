@@ -12,7 +12,6 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // leaseFile keeps leases in a bbolt database: one record per lease, keyed
@@ -25,12 +24,14 @@ import (
 // before it was being synced, so many requests share one fsync and none
 // syncs under the lease table's lock. A caller that must not answer before
 // its change is durable waits for its commit. A nil *leaseFile is the
-// in-memory table's: it queues nothing.
+// in-memory table's: it queues nothing. The usage record's entries ride
+// on the changes they describe and are written in the same transaction.
 type leaseFile struct {
 	db *bolt.DB
 
 	mu      sync.Mutex
-	queue   *batch // the changes the next commit takes
+	queue   *batch     // the changes the next commit takes
+	usage   *usageFile // writes the records the changes carry; nil until the usage record opens
 	closed  bool
 	kick    chan struct{} // wakes the committer; closed by close
 	stopped chan struct{} // closed when the committer has written all
@@ -57,7 +58,8 @@ type jsonRecord struct {
 }
 
 // fileOp is one change to the file: a lease's state to put, a lease to
-// delete, or a function of another bucket's (Leases.Commit). A lease's
+// delete, or a function of another bucket's (Leases.Commit); and the
+// usage record's entries that describe it, written with it. A lease's
 // record is at key.
 type fileOp struct {
 	key   uint64
@@ -65,7 +67,11 @@ type fileOp struct {
 	state leaseState
 	del   bool
 	fn    func(*bolt.Tx) error
+	usage []queuedRecord
 }
+
+// noChange is the function of an op that carries only usage records.
+func noChange(*bolt.Tx) error { return nil }
 
 // leaseState is a lease as a change puts it, copied under the lease
 // table's lock; of its holder the file reads only what never changes.
@@ -73,6 +79,7 @@ type leaseState struct {
 	holder   *holder
 	app      string
 	remote   netip.Addr
+	acquired int64
 	expiry   int64
 	released bool
 }
@@ -111,6 +118,7 @@ type restored struct {
 	holder   *holder
 	app      string
 	remote   netip.Addr
+	acquired int64 // 0 when the record lacked it
 	expiry   int64
 	released bool
 }
@@ -118,12 +126,9 @@ type restored struct {
 // openLeaseFile opens or creates the file at path and reads its leases,
 // rewriting the records of an older file as binary ones.
 func openLeaseFile(path string) (*leaseFile, []restored, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
+	db, err := openStateDB(path, false)
 	if err != nil {
-		if errors.Is(err, bolterrors.ErrTimeout) {
-			return nil, nil, fmt.Errorf("%s is locked: another server is using it", path)
-		}
-		return nil, nil, fmt.Errorf("opening %s: %w", path, err)
+		return nil, nil, err
 	}
 	var leases []restored
 	err = db.Update(func(tx *bolt.Tx) error {
@@ -133,20 +138,12 @@ func openLeaseFile(path string) (*leaseFile, []restored, error) {
 		}
 		var old [][]byte
 		err = b.ForEach(func(k, v []byte) error {
-			var x restored
-			var err error
-			switch len(k) {
-			case 8:
-				x, err = decodeRecord(v)
-				x.key = binary.BigEndian.Uint64(k)
-			case len(x.id):
-				x, err = decodeJSONRecord(k, v)
-				old = append(old, k)
-			default:
-				err = fmt.Errorf("lease key %x is neither a record number nor a lease id", k)
-			}
+			x, err := decodeLease(k, v)
 			if err != nil {
 				return err
+			}
+			if x.key == 0 {
+				old = append(old, k)
 			}
 			leases = append(leases, x)
 			return nil
@@ -188,8 +185,9 @@ func openLeaseFile(path string) (*leaseFile, []restored, error) {
 }
 
 // The binary record of a lease: a version byte, flags, the lease id, its
-// expiry and its token's (Unix nanoseconds, big-endian), the acquiring
-// address and the token's digest when the flags say so, then the
+// expiry and its token's (Unix nanoseconds, big-endian), when the flags
+// say so the time it was acquired (records written before leases kept it
+// lack it), the acquiring address and the token's digest, then the
 // application and the token's addresses, each as a uvarint length and its
 // bytes (the addresses after their count). A released lease's expiry is
 // when it was released.
@@ -199,6 +197,7 @@ const (
 	recordReleased  = 1 << 0
 	recordHasRemote = 1 << 1
 	recordHasDigest = 1 << 2
+	recordAcquired  = 1 << 3
 )
 
 // appendRecord appends the binary record of op's lease to b.
@@ -215,10 +214,16 @@ func (op *fileOp) appendRecord(b []byte) []byte {
 	if hasDigest {
 		flags |= recordHasDigest
 	}
+	if s.acquired != 0 {
+		flags |= recordAcquired
+	}
 	b = append(b, recordVersion, flags)
 	b = append(b, op.id[:]...)
 	b = binary.BigEndian.AppendUint64(b, uint64(s.expiry))
 	b = binary.BigEndian.AppendUint64(b, uint64(s.holder.tokenExpiry))
+	if s.acquired != 0 {
+		b = binary.BigEndian.AppendUint64(b, uint64(s.acquired))
+	}
 	if s.remote.IsValid() {
 		r := s.remote.As16()
 		b = append(b, r[:]...)
@@ -236,6 +241,22 @@ func (op *fileOp) appendRecord(b []byte) []byte {
 	return b
 }
 
+// decodeLease reads the lease of key k: a binary record under its record
+// number, or the JSON record of an older file under its lease id (whose
+// key is then 0).
+func decodeLease(k, v []byte) (restored, error) {
+	switch len(k) {
+	case 8:
+		x, err := decodeRecord(v)
+		x.key = binary.BigEndian.Uint64(k)
+		return x, err
+	case len(leaseID{}):
+		return decodeJSONRecord(k, v)
+	default:
+		return restored{}, fmt.Errorf("lease key %x is neither a record number nor a lease id", k)
+	}
+}
+
 // decodeRecord reads a binary record. The key is the caller's.
 func decodeRecord(v []byte) (restored, error) {
 	var x restored
@@ -247,6 +268,9 @@ func decodeRecord(v []byte) (restored, error) {
 	copy(x.id[:], r.bytes(len(x.id)))
 	x.expiry = int64(r.uint64())
 	h := &holder{tokenExpiry: int64(r.uint64())}
+	if flags&recordAcquired != 0 {
+		x.acquired = int64(r.uint64())
+	}
 	if flags&recordHasRemote != 0 {
 		x.remote = netip.AddrFrom16([16]byte(r.bytes(16))).Unmap()
 	}
@@ -265,7 +289,7 @@ func decodeRecord(v []byte) (restored, error) {
 		return x, fmt.Errorf("lease record %x: %w", v, r.err)
 	case len(r.b) != 0:
 		return x, fmt.Errorf("lease record %x: %d bytes after its end", v, len(r.b))
-	case flags&^(recordReleased|recordHasRemote|recordHasDigest) != 0:
+	case flags&^(recordReleased|recordHasRemote|recordHasDigest|recordAcquired) != 0:
 		return x, fmt.Errorf("lease record %x: unknown flags %#x", v, flags)
 	}
 	x.holder, x.released = h, flags&recordReleased != 0
@@ -345,7 +369,8 @@ func (f *leaseFile) enqueue(op fileOp) pending {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.closed {
-		b := &batch{errs: []error{errFileClosed}, done: make(chan struct{})}
+		b := &batch{ops: []fileOp{op}, errs: []error{errFileClosed}, done: make(chan struct{})}
+		f.usage.committed(b, nil)
 		close(b.done)
 		return pending{b: b}
 	}
@@ -365,7 +390,7 @@ func (f *leaseFile) commit() {
 	for range f.kick {
 		for {
 			f.mu.Lock()
-			b := f.queue
+			b, usage := f.queue, f.usage
 			empty := len(b.ops) == 0
 			if !empty {
 				f.queue = newBatch()
@@ -374,14 +399,15 @@ func (f *leaseFile) commit() {
 			if empty {
 				break
 			}
-			f.write(b)
+			f.write(b, usage)
 		}
 	}
 }
 
-// write commits a batch in one transaction. A function of Leases.Commit
-// that fails is left out and the others written again without it.
-func (f *leaseFile) write(b *batch) {
+// write commits a batch in one transaction, with the usage records its
+// changes carry. A function of Leases.Commit that fails is left out and
+// the others written again without it.
+func (f *leaseFile) write(b *batch, usage *usageFile) {
 	b.errs = make([]error, len(b.ops))
 	// The keys and values of the batch, in one buffer that stays untouched
 	// until the transaction is over (as bbolt asks).
@@ -397,6 +423,7 @@ func (f *leaseFile) write(b *batch) {
 		at[i+1] = len(buf)
 	}
 	f.buf = buf
+	records := usage.prepare(b)
 	for {
 		failed := -1
 		err := f.db.Update(func(tx *bolt.Tx) error {
@@ -421,7 +448,7 @@ func (f *leaseFile) write(b *batch) {
 					return err
 				}
 			}
-			return nil
+			return records.put(tx, b)
 		})
 		switch {
 		case err != nil && failed >= 0:
@@ -436,6 +463,7 @@ func (f *leaseFile) write(b *batch) {
 		}
 		break
 	}
+	usage.committed(b, records)
 	close(b.done)
 }
 

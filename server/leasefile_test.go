@@ -20,12 +20,12 @@ func TestRecordRoundTrip(t *testing.T) {
 	digest := sha256.Sum256([]byte("token"))
 	now := time.Now().UnixNano()
 	for _, x := range []restored{
-		{holder: &holder{digest: digest, addresses: []string{"10.0.0.1"}, tokenExpiry: now + 1}, app: "contosoapp", remote: netip.MustParseAddr("10.0.0.1"), expiry: now},
+		{holder: &holder{digest: digest, addresses: []string{"10.0.0.1"}, tokenExpiry: now + 1}, app: "contosoapp", remote: netip.MustParseAddr("10.0.0.1"), acquired: now - 5, expiry: now},
 		{holder: &holder{digest: digest, addresses: []string{"10.0.0.1", "2001:db8::1", ""}, tokenExpiry: now}, app: "", remote: netip.MustParseAddr("2001:db8::1"), expiry: -1, released: true},
 		{holder: &holder{addresses: []string{}}, app: "é" + string(make([]byte, 300))},
 	} {
 		x.id = leaseID{1, 2, 3, 15: 16}
-		op := fileOp{id: x.id, state: leaseState{holder: x.holder, app: x.app, remote: x.remote, expiry: x.expiry, released: x.released}}
+		op := fileOp{id: x.id, state: leaseState{holder: x.holder, app: x.app, remote: x.remote, acquired: x.acquired, expiry: x.expiry, released: x.released}}
 		rec := op.appendRecord([]byte("prefix"))
 		if !bytes.HasPrefix(rec, []byte("prefix")) {
 			t.Fatalf("appendRecord did not append: %x", rec)
@@ -50,7 +50,7 @@ func TestRecordRoundTrip(t *testing.T) {
 
 func FuzzDecodeRecord(f *testing.F) {
 	op := fileOp{id: leaseID{9}, state: leaseState{holder: &holder{digest: [32]byte{1}, addresses: []string{"10.0.0.1"}, tokenExpiry: 7},
-		app: "contosoapp", remote: netip.MustParseAddr("10.0.0.1"), expiry: 5, released: true}}
+		app: "contosoapp", remote: netip.MustParseAddr("10.0.0.1"), acquired: 3, expiry: 5, released: true}}
 	f.Add(op.appendRecord(nil))
 	f.Add([]byte{recordVersion, 0, 15: 0, 31: 0, 32: 0, 33: 0})
 	f.Add([]byte{recordVersion, 0xff})
@@ -59,7 +59,7 @@ func FuzzDecodeRecord(f *testing.F) {
 		if err != nil {
 			return
 		}
-		again, err := decodeRecord((&fileOp{id: x.id, state: leaseState{holder: x.holder, app: x.app, remote: x.remote, expiry: x.expiry, released: x.released}}).appendRecord(nil))
+		again, err := decodeRecord((&fileOp{id: x.id, state: leaseState{holder: x.holder, app: x.app, remote: x.remote, acquired: x.acquired, expiry: x.expiry, released: x.released}}).appendRecord(nil))
 		if err != nil || !reflect.DeepEqual(again, x) {
 			t.Fatalf("%x read as %+v, written and read again as %+v (%v)", v, x, again, err)
 		}

@@ -22,8 +22,28 @@ type Lease struct {
 	ID          string    `json:"id"`
 	Application string    `json:"app"`
 	Remote      string    `json:"remote"`
+	Acquired    time.Time `json:"acquired,omitzero"`
 	Expiry      time.Time `json:"expiry"`
 	Released    bool      `json:"released,omitempty"`
+}
+
+// LeaseChange is what happened to a lease.
+type LeaseChange string
+
+// The changes the usage record hears of (Leases.Observe).
+const (
+	LeaseAcquired LeaseChange = "acquired"
+	LeaseRenewed  LeaseChange = "renewed"
+	LeaseReleased LeaseChange = "released" // by its holder, or revoked
+	LeaseExpired  LeaseChange = "expired"  // its expiry came, unreleased
+)
+
+// LeaseEvent is one change of a lease: the lease after it, and when it
+// happened (for an expiry, the lease's expiry).
+type LeaseEvent struct {
+	Change LeaseChange
+	Lease  Lease
+	At     time.Time
 }
 
 // Fingerprint is a short digest of the lease's id, to show where the id
@@ -108,14 +128,15 @@ func (h *holder) entitles(addr netip.Addr) bool {
 // scan: times as Unix nanoseconds, the holder and the application name as
 // indexes into tables the leases share, the address as 16 bytes.
 type lease struct {
-	id     leaseID
-	remote [16]byte // the acquiring address, IPv4 as IPv4-mapped
-	expiry int64
-	key    uint64 // its record's in the lease file
-	holder int32
-	app    int32
-	pos    int32 // position in the expiry heap
-	hasIP  bool
+	id       leaseID
+	remote   [16]byte // the acquiring address, IPv4 as IPv4-mapped
+	acquired int64    // 0 for a lease restored from a file that lacked it
+	expiry   int64
+	key      uint64 // its record's in the lease file
+	holder   int32
+	app      int32
+	pos      int32 // position in the expiry heap
+	hasIP    bool
 }
 
 func packAddr(a netip.Addr) ([16]byte, bool) { return a.As16(), a.IsValid() }
@@ -141,6 +162,8 @@ type endedLease struct {
 // database where each change is committed before it is acknowledged.
 // Active leases sit in a slab indexed by id and ordered by a min-heap of
 // expiry; ended ones in a bounded queue. No operation scans them all.
+// Once observed, every change is told to the usage record with the table
+// locked, and the records it makes of the change are committed with it.
 type Leases struct {
 	mu       sync.Mutex
 	slab     []lease
@@ -154,7 +177,11 @@ type Leases struct {
 	ended    map[leaseID]endedLease
 	order    idQueue // the ended leases, oldest first
 	file     *leaseFile
-	lastKey  uint64 // the lease file's last record number
+	usage    *Usage // hears of every change; nil until Observe
+	// unheard are the leases the file held unreleased past their expiry,
+	// oldest first: Observe tells the usage record of their expiry.
+	unheard []restored
+	lastKey uint64 // the lease file's last record number
 }
 
 // NewLeases returns an empty in-memory lease table.
@@ -179,7 +206,7 @@ func OpenLeases(path string) (*Leases, error) {
 			continue
 		}
 		l.lastKey = max(l.lastKey, r.key)
-		x := lease{id: r.id, key: r.key, expiry: r.expiry, holder: l.holderFor(r.holder), app: l.appFor(r.app)}
+		x := lease{id: r.id, key: r.key, acquired: r.acquired, expiry: r.expiry, holder: l.holderFor(r.holder), app: l.appFor(r.app)}
 		x.remote, x.hasIP = packAddr(r.remote)
 		l.insert(x)
 	}
@@ -188,12 +215,71 @@ func OpenLeases(path string) (*Leases, error) {
 		l.lastKey = max(l.lastKey, r.key)
 		l.ended[r.id] = endedLease{key: r.key, holder: l.holderFor(r.holder), app: l.appFor(r.app), ended: r.expiry, released: r.released}
 		l.order.push(r.id)
+		if !r.released {
+			l.unheard = append(l.unheard, r)
+		}
 	}
 	l.file = f
 	l.mu.Lock()
 	l.sweep(now) // forgets, in the file too, those ended too long ago
 	l.mu.Unlock()
 	return l, nil
+}
+
+// Observe makes the usage record u hear of every change from now on, with
+// the table locked. It first counts each active lease as held, then hears
+// of the expiry of those that the lease file held past their expiry (it
+// knows which it recorded already) and of those whose expiry has come.
+func (l *Leases) Observe(u *Usage, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.usage = u
+	for _, i := range l.expiry {
+		x := &l.slab[i]
+		u.restored(l.apps.at(x.app), x.acquired)
+	}
+	var recs []queuedRecord
+	for _, r := range l.unheard {
+		u.restored(r.app, r.acquired)
+		x := Lease{ID: r.id.String(), Application: r.app, Remote: r.remote.String(), Expiry: time.Unix(0, r.expiry).UTC()}
+		if r.acquired != 0 {
+			x.Acquired = time.Unix(0, r.acquired).UTC()
+		}
+		recs = append(recs, u.leaseChanged(LeaseEvent{Change: LeaseExpired, Lease: x, At: x.Expiry}, nil)...)
+	}
+	l.unheard = nil
+	l.queueRecords(recs)
+	l.sweep(now)
+}
+
+// Expire ends the leases whose expiry has come, so that the usage record
+// hears of them without waiting for the next request, and returns once
+// their records are committed.
+func (l *Leases) Expire(now time.Time) error {
+	l.mu.Lock()
+	pending := l.sweep(now)
+	l.mu.Unlock()
+	return pending.wait()
+}
+
+// notify tells the usage record of a change, with the table locked, and
+// returns the records to commit with it (none in memory, where they are
+// kept at once). req is the decision of the request that asked for the
+// change, if any: it is recorded with it.
+func (l *Leases) notify(c LeaseChange, x Lease, at time.Time, req *leaseRequest) []queuedRecord {
+	if l.usage == nil {
+		return nil
+	}
+	return l.usage.leaseChanged(LeaseEvent{Change: c, Lease: x, At: at}, req)
+}
+
+// queueRecords queues records that no lease change carries (expiries) for
+// the next commit.
+func (l *Leases) queueRecords(recs []queuedRecord) pending {
+	if len(recs) == 0 {
+		return pending{}
+	}
+	return l.file.enqueue(fileOp{fn: noChange, usage: recs})
 }
 
 // Close writes what is pending and closes the lease file, if any.
@@ -272,7 +358,15 @@ func (l *Leases) dropApp(i int32) {
 }
 
 func (l *Leases) view(x *lease) Lease {
-	return Lease{ID: x.id.String(), Application: l.apps.at(x.app), Remote: unpackAddr(x.remote, x.hasIP).String(), Expiry: time.Unix(0, x.expiry).UTC()}
+	return x.view(l.apps.at(x.app))
+}
+
+func (x *lease) view(app string) Lease {
+	v := Lease{ID: x.id.String(), Application: app, Remote: unpackAddr(x.remote, x.hasIP).String(), Expiry: time.Unix(0, x.expiry).UTC()}
+	if x.acquired != 0 {
+		v.Acquired = time.Unix(0, x.acquired).UTC()
+	}
+	return v
 }
 
 func (l *Leases) endedView(id leaseID, e endedLease) Lease {
@@ -282,7 +376,7 @@ func (l *Leases) endedView(id leaseID, e endedLease) Lease {
 // putOp is the file change that writes x as it is now.
 func (l *Leases) putOp(x *lease) fileOp {
 	return fileOp{key: x.key, id: x.id, state: leaseState{holder: l.holders.at(x.holder), app: l.apps.at(x.app),
-		remote: unpackAddr(x.remote, x.hasIP), expiry: x.expiry}}
+		remote: unpackAddr(x.remote, x.hasIP), acquired: x.acquired, expiry: x.expiry}}
 }
 
 // releasedOp is the file change that writes the ended lease id as
@@ -352,7 +446,13 @@ func (l *Leases) forget(id leaseID) uint64 {
 // the opened token tok; limit bounds the active leases one token may hold
 // (a *tooManyLeasesError past it). It returns once the lease is durable.
 func (l *Leases) Acquire(tok *tool.Token, app string, remote netip.Addr, expiry, now time.Time, limit int) (Lease, error) {
-	x := lease{expiry: expiry.UnixNano()}
+	return l.acquire(tok, app, remote, expiry, now, limit, nil)
+}
+
+// acquire is Acquire for a request whose decision req, when the lease is
+// acquired, is recorded and committed with it.
+func (l *Leases) acquire(tok *tool.Token, app string, remote netip.Addr, expiry, now time.Time, limit int, req *leaseRequest) (Lease, error) {
+	x := lease{acquired: now.UnixNano(), expiry: expiry.UnixNano()}
 	x.remote, x.hasIP = packAddr(remote)
 	rand.Read(x.id[:])
 	l.mu.Lock()
@@ -372,7 +472,9 @@ func (l *Leases) Acquire(tok *tool.Token, app string, remote netip.Addr, expiry,
 	x.key = l.lastKey
 	i := l.insert(x)
 	view := l.view(&l.slab[i])
-	pending := l.file.enqueue(l.putOp(&l.slab[i]))
+	op := l.putOp(&l.slab[i])
+	op.usage = l.notify(LeaseAcquired, view, now, req)
+	pending := l.file.enqueue(op)
 	l.mu.Unlock()
 	if err := pending.wait(); err != nil {
 		l.mu.Lock()
@@ -383,7 +485,7 @@ func (l *Leases) Acquire(tok *tool.Token, app string, remote netip.Addr, expiry,
 			l.dropApp(gone.app)
 		}
 		l.mu.Unlock()
-		return Lease{}, err
+		return Lease{}, fmt.Errorf("writing lease %s: %w", x.id, err)
 	}
 	return view, nil
 }
@@ -393,22 +495,31 @@ func (l *Leases) Acquire(tok *tool.Token, app string, remote netip.Addr, expiry,
 // verifier's leeway) is refused with a *tool.CheckError. Only an address
 // the token entitles may renew: from any other, the lease is not found.
 func (l *Leases) Renew(id string, from netip.Addr, d time.Duration, now time.Time) (Lease, error) {
+	return l.renewFor(id, from, d, now, nil)
+}
+
+// renewFor is Renew for a request whose decision req, when the lease is
+// renewed, is recorded and committed with it.
+func (l *Leases) renewFor(id string, from netip.Addr, d time.Duration, now time.Time, req *leaseRequest) (Lease, error) {
 	key, ok := parseLeaseID(id)
 	if !ok {
 		return Lease{}, errLeaseNotFound
 	}
 	l.mu.Lock()
-	view, pending, err := l.renew(key, from, d, now)
+	view, pending, err := l.renew(key, from, d, now, req)
 	l.mu.Unlock()
 	if err != nil {
 		return view, err
 	}
-	return view, pending.wait()
+	if err := pending.wait(); err != nil {
+		return view, fmt.Errorf("writing lease %s: %w", key, err)
+	}
+	return view, nil
 }
 
 // renew is Renew under the lock: the renewed lease and its change to the
 // file, to wait for outside the lock.
-func (l *Leases) renew(key leaseID, from netip.Addr, d time.Duration, now time.Time) (Lease, pending, error) {
+func (l *Leases) renew(key leaseID, from netip.Addr, d time.Duration, now time.Time, req *leaseRequest) (Lease, pending, error) {
 	l.sweep(now)
 	i, ok := l.byID[key]
 	if !ok {
@@ -435,7 +546,9 @@ func (l *Leases) renew(key leaseID, from netip.Addr, d time.Duration, now time.T
 	if p := int(x.pos); !l.down(p) {
 		l.up(p)
 	}
-	return l.view(x), l.file.enqueue(l.putOp(x)), nil
+	view, op := l.view(x), l.putOp(x)
+	op.usage = l.notify(LeaseRenewed, view, now, req)
+	return view, l.file.enqueue(op), nil
 }
 
 // Release ends a lease. Releasing it again, or once it expired, is not an
@@ -443,37 +556,57 @@ func (l *Leases) renew(key leaseID, from netip.Addr, d time.Duration, now time.T
 // entitles may release: from any other, the lease is not found. It
 // returns once the release is durable.
 func (l *Leases) Release(id string, from netip.Addr, now time.Time) (Lease, error) {
-	return l.release(id, now, func(h *holder) bool { return h.entitles(from) })
+	return l.releaseFor(id, from, now, nil)
+}
+
+// releaseFor is Release for a request whose decision req, when the lease
+// is released, is recorded and committed with it.
+func (l *Leases) releaseFor(id string, from netip.Addr, now time.Time, req *leaseRequest) (Lease, error) {
+	return l.release(id, now, func(h *holder) bool { return h.entitles(from) }, req)
 }
 
 // Revoke releases a lease for the management API, whoever holds it.
 func (l *Leases) Revoke(id string, now time.Time) (Lease, error) {
-	return l.release(id, now, func(*holder) bool { return true })
+	return l.revokeFor(id, now, nil)
 }
 
-func (l *Leases) release(id string, now time.Time, allowed func(*holder) bool) (Lease, error) {
+// revokeFor is Revoke for a request whose decision req, when the lease is
+// revoked, is recorded and committed with it.
+func (l *Leases) revokeFor(id string, now time.Time, req *leaseRequest) (Lease, error) {
+	return l.release(id, now, func(*holder) bool { return true }, req)
+}
+
+func (l *Leases) release(id string, now time.Time, allowed func(*holder) bool, req *leaseRequest) (Lease, error) {
 	key, ok := parseLeaseID(id)
 	if !ok {
 		return Lease{}, errLeaseNotFound
 	}
 	l.mu.Lock()
-	view, pending, err := l.releaseLocked(key, now, allowed)
+	view, pending, err := l.releaseLocked(key, now, allowed, req)
 	l.mu.Unlock()
 	if err != nil {
 		return view, err
 	}
-	return view, pending.wait()
+	if err := pending.wait(); err != nil {
+		return view, fmt.Errorf("writing lease %s: %w", key, err)
+	}
+	return view, nil
 }
 
 // releaseLocked is release under the lock: the released lease and its
-// change to the file, to wait for outside the lock.
-func (l *Leases) releaseLocked(key leaseID, now time.Time, allowed func(*holder) bool) (Lease, pending, error) {
+// change to the file, to wait for outside the lock. Only the release of
+// an active lease is a change the usage record hears of.
+func (l *Leases) releaseLocked(key leaseID, now time.Time, allowed func(*holder) bool, req *leaseRequest) (Lease, pending, error) {
 	l.sweep(now)
+	var recs []queuedRecord
 	if i, ok := l.byID[key]; ok {
 		if !allowed(l.holders.at(l.slab[i].holder)) {
 			return Lease{}, pending{}, errLeaseNotFound
 		}
+		x := l.view(&l.slab[i])
 		l.end(i, now.UnixNano(), true)
+		x.Released = true
+		recs = l.notify(LeaseReleased, x, now, req)
 	} else {
 		e, ok := l.ended[key]
 		switch {
@@ -486,7 +619,9 @@ func (l *Leases) releaseLocked(key leaseID, now time.Time, allowed func(*holder)
 		l.ended[key] = e
 	}
 	e := l.ended[key]
-	return l.endedView(key, e), l.file.enqueue(l.releasedOp(key, e)), nil
+	op := l.releasedOp(key, e)
+	op.usage = recs
+	return l.endedView(key, e), l.file.enqueue(op), nil
 }
 
 // Active lists up to limit leases that are neither released nor expired,
@@ -535,7 +670,7 @@ func (l *Leases) all(now time.Time) ([]Lease, int) {
 	list := make([]Lease, len(copies))
 	for p := range copies {
 		x := &copies[p]
-		list[p] = Lease{ID: x.id.String(), Application: apps[p], Remote: unpackAddr(x.remote, x.hasIP).String(), Expiry: time.Unix(0, x.expiry).UTC()}
+		list[p] = x.view(apps[p])
 	}
 	slices.SortStableFunc(list, func(a, b Lease) int { return a.Expiry.Compare(b.Expiry) })
 	return list, len(list)
@@ -559,16 +694,24 @@ func (l *Leases) Len() int {
 }
 
 // sweep ends the leases whose expiry has come, taking them from the top of
-// the expiry heap, and forgets the ended leases past endedRetention or
-// maxEnded, oldest first; so its cost follows the number of leases that
-// ended rather than the number held. Forgotten leases leave the file too,
-// without waiting: one left behind by a crash is swept again on restart.
-func (l *Leases) sweep(now time.Time) {
+// the expiry heap (the usage record hears of each, in expiry order, and
+// the pending returned is the commit of its records), and forgets the
+// ended leases past endedRetention or maxEnded, oldest first; so its cost
+// follows the number of leases that ended rather than the number held.
+// Forgotten leases leave the file too, without waiting: one left behind by
+// a crash is swept again on restart.
+func (l *Leases) sweep(now time.Time) pending {
 	n := now.UnixNano()
+	var recs []queuedRecord
 	for len(l.expiry) > 0 && l.slab[l.expiry[0]].expiry <= n {
 		i := l.expiry[0]
+		if l.usage != nil {
+			x := l.view(&l.slab[i])
+			recs = append(recs, l.notify(LeaseExpired, x, x.Expiry, nil)...)
+		}
 		l.end(i, l.slab[i].expiry, false)
 	}
+	expired := l.queueRecords(recs)
 	cutoff := now.Add(-endedRetention).UnixNano()
 	for l.order.len() > 0 {
 		id := l.order.front()
@@ -578,6 +721,7 @@ func (l *Leases) sweep(now time.Time) {
 		l.order.pop()
 		l.file.enqueue(fileOp{del: true, key: l.forget(id)})
 	}
+	return expired
 }
 
 // The expiry heap: positions p in l.expiry, each slot knowing its own.

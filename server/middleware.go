@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,8 +18,11 @@ type outcome struct {
 	app        string
 	decision   tool.Decision // "" for pages other than entitlement requests
 	reasons    []tool.Reason
-	detail     string // why it was denied, for the log only
+	detail     string // why it was denied, for the log (and, when denied, the status page)
+	message    string // the message answered with a refusal
+	lease      string // the id of the lease acquired
 	entitled   bool   // reached an entitlement handler
+	recorded   bool   // its decision was recorded with the lease change it made
 }
 
 // ServeHTTP routes a request and then logs it. A panic in a handler becomes
@@ -37,7 +42,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			} else {
 				out.decision, out.detail = tool.DecisionError, fmt.Sprintf("panic after the response began: %v", p)
 			}
-			h.cfg.Log.Error().Interface("panic", p).Str("path", r.URL.Path).Msg("handler panicked")
+			h.cfg.Log.Error().Str("panic", redactIDs(fmt.Sprint(p))).Str("path", redactPath(r.URL.Path)).Msg("handler panicked")
 		}
 		h.logRequest(r, rec.status, &out, time.Since(start))
 		*rec = statusRecorder{}
@@ -75,39 +80,143 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the connection's writer.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-// logRequest writes the request's log line and, for entitlement requests,
-// keeps the decision for the status page.
+// logRequest writes the request's log line and, for the requests the
+// usage record keeps, its record, committed (with --state) before the
+// answer leaves: net/http sends a small answer only once ServeHTTP
+// returns. The decision on a lease change was recorded with the change.
+// Lease ids appear as their fingerprint, in the path too.
 func (h *Handler) logRequest(r *http.Request, status int, out *outcome, latency time.Duration) {
 	if status == 0 {
 		status = http.StatusOK
 	}
+	event, leaseID := h.usageEvent(r, out)
+	fingerprint := ""
+	if leaseID != "" {
+		fingerprint = Lease{ID: leaseID}.Fingerprint()
+	}
+	remote := peer(r)
 	ev := h.cfg.Log.Info()
 	if status >= 500 {
 		ev = h.cfg.Log.Error()
 	}
-	remote := peer(r)
 	if ev != nil { // nil when the level is off: skip the work
 		reasons := make([]string, len(out.reasons))
 		for i, r := range out.reasons {
 			reasons[i] = string(r)
 		}
 		var addr [64]byte
-		ev = ev.Str("method", r.Method).Str("path", r.URL.Path).Str("api_version", out.apiVersion).
+		ev = ev.Str("method", r.Method).Str("path", redactPath(r.URL.Path)).Str("api_version", out.apiVersion).
 			Str("app", out.app).Bytes("remote", remote.AppendTo(addr[:0])).Int("status", status).
 			Str("decision", string(out.decision)).Strs("reasons", reasons).Dur("latency", latency)
+		if fingerprint != "" {
+			ev = ev.Str("lease", fingerprint)
+		}
 		if out.detail != "" {
-			ev = ev.Str("detail", out.detail)
+			ev = ev.Str("detail", redactIDs(out.detail))
 		}
 		ev.Msg("request")
 	}
-	if out.entitled {
-		h.decisions.add(decision{Time: h.cfg.Now(), Method: r.Method, Path: r.URL.Path, APIVersion: out.apiVersion,
-			App: out.app, Remote: remote, Status: status, Decision: out.decision, Reasons: out.reasons})
+	if event == "" || out.recorded {
+		return
+	}
+	rec := decisionRecord(remote, out, event, status, h.cfg.Now())
+	rec.Lease = fingerprint
+	if err := h.cfg.Usage.add(rec).wait(); err != nil {
+		h.cfg.Log.Error().Err(err).Msg("usage record not written")
 	}
 }
 
-// decision is one entitlement request, as the status page and the
-// management API show it.
+// decisionRecord is the usage record's entry of the decision on a request
+// from remote.
+func decisionRecord(remote netip.Addr, out *outcome, event UsageEvent, status int, now time.Time) UsageRecord {
+	return UsageRecord{Time: now, Event: event, App: out.app, Peer: remote, APIVersion: out.apiVersion,
+		Status: status, Outcome: out.decision, Reason: reasonText(out.reasons), Explanation: redactIDs(out.explanation())}
+}
+
+// leaseRequest is the decision of a request asking for a lease change, as
+// it is when the change is made (approved, answered status), for the
+// lease table to record with the change.
+func (h *Handler) leaseRequest(r *http.Request, out *outcome, event UsageEvent, status int, now time.Time) *leaseRequest {
+	return &leaseRequest{record: UsageRecord{Time: now, Event: event, Peer: peer(r), APIVersion: out.apiVersion,
+		Status: status, Outcome: tool.DecisionApproved}}
+}
+
+// reasonText is the reason codes as the usage record keeps them: separated
+// by spaces.
+func reasonText(reasons []tool.Reason) string {
+	switch len(reasons) {
+	case 0:
+		return ""
+	case 1:
+		return string(reasons[0])
+	}
+	text := make([]string, len(reasons))
+	for i, r := range reasons {
+		text[i] = string(r)
+	}
+	return strings.Join(text, " ")
+}
+
+// explanation is what the status page and the usage record say of a
+// refusal: the verifier's explanation (the log's detail), else the
+// answer's message. A failure of the server says only that it failed: its
+// cause is for the log.
+func (o *outcome) explanation() string {
+	switch {
+	case o.decision == tool.DecisionDenied && o.detail != "":
+		return o.detail
+	case o.decision != tool.DecisionApproved:
+		return o.message
+	}
+	return ""
+}
+
+// usageEvent names the decision a request is for the usage record ("" for
+// those it does not keep) and the lease it names, as the client wrote it.
+func (h *Handler) usageEvent(r *http.Request, out *outcome) (UsageEvent, string) {
+	path := strings.TrimRight(r.URL.Path, "/")
+	switch {
+	case out.entitled && equalFold(path, entitlementsPath):
+		if v, ok := tool.LookupAPIVersion(out.apiVersion); ok && v.Lease {
+			return UsageAcquire, out.lease
+		}
+		return UsageEntitlement, ""
+	case out.entitled && r.Method == http.MethodDelete:
+		return UsageRelease, leaseIDOf(r.URL.Path, tool.PathEntitlements)
+	case out.entitled:
+		return UsageRenew, leaseIDOf(r.URL.Path, tool.PathEntitlements)
+	case h.cfg.Auth != nil && r.Method == http.MethodDelete && leaseIDOf(path, tool.PathAdminLeases) != "":
+		return UsageRevoke, leaseIDOf(r.URL.Path, tool.PathAdminLeases)
+	}
+	return "", ""
+}
+
+// leaseIDs finds what looks like a lease id in a message: 32 hex digits
+// on their own.
+var leaseIDs = regexp.MustCompile(`\b[0-9a-fA-F]{32}\b`)
+
+// redactIDs shows the lease ids in a message (an error of the lease file,
+// say) as their fingerprints in braces.
+func redactIDs(s string) string {
+	if len(s) < 2*len(leaseID{}) {
+		return s
+	}
+	return leaseIDs.ReplaceAllStringFunc(s, func(id string) string { return "{" + Lease{ID: id}.Fingerprint() + "}" })
+}
+
+// redactPath shows a path that names a lease with the lease's fingerprint
+// in braces in place of its id: /softwareEntitlements/{1a2b3c4d}.
+func redactPath(path string) string {
+	for _, prefix := range [...]string{tool.PathEntitlements, tool.PathAdminLeases} {
+		if id := leaseIDOf(path, prefix); id != "" {
+			return path[:len(prefix)+1] + "{" + Lease{ID: id}.Fingerprint() + "}"
+		}
+	}
+	return path
+}
+
+// decision is a decision of the usage record as GET /admin/decisions
+// answers it.
 type decision struct {
 	Time       time.Time     `json:"time"`
 	Method     string        `json:"method"`
@@ -120,34 +229,26 @@ type decision struct {
 	Reasons    []tool.Reason `json:"reasons"`
 }
 
-// decisionLog keeps the last few decisions in a ring.
-type decisionLog struct {
-	mu   sync.Mutex
-	ring []decision
-	next int
-}
-
-func newDecisionLog(max int) *decisionLog { return &decisionLog{ring: make([]decision, 0, max)} }
-
-func (d *decisionLog) add(x decision) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if len(d.ring) < cap(d.ring) {
-		d.ring = append(d.ring, x)
-		return
-	}
-	d.ring[d.next] = x
-	d.next = (d.next + 1) % cap(d.ring)
-}
-
-// recent returns the decisions, newest first.
-func (d *decisionLog) recent() []decision {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	out := make([]decision, 0, len(d.ring))
-	for i := range len(d.ring) {
-		// The newest is just before next (or last, while the ring fills).
-		out = append(out, d.ring[(d.next-1-i+2*len(d.ring))%len(d.ring)])
+// decisionsOf turns decision records into the management API's decisions:
+// the request's method and path follow from the record's event, a lease
+// in the path named by its fingerprint.
+func decisionsOf(recs []UsageRecord) []decision {
+	out := make([]decision, 0, len(recs))
+	for _, r := range recs {
+		d := decision{Time: r.Time, Method: http.MethodPost, Path: tool.PathEntitlements, APIVersion: r.APIVersion,
+			App: r.App, Remote: r.Peer, Status: r.Status, Decision: r.Outcome}
+		switch r.Event {
+		case UsageRenew:
+			d.Path += "/{" + r.Lease + "}"
+		case UsageRelease:
+			d.Method, d.Path = http.MethodDelete, d.Path+"/{"+r.Lease+"}"
+		case UsageRevoke:
+			d.Method, d.Path = http.MethodDelete, tool.PathAdminLeases+"/{"+r.Lease+"}"
+		}
+		for _, reason := range strings.Fields(r.Reason) {
+			d.Reasons = append(d.Reasons, tool.Reason(reason))
+		}
+		out = append(out, d)
 	}
 	return out
 }

@@ -5,13 +5,9 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"net/http"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -19,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seskit/ses/internal/goconst"
 	"github.com/seskit/ses/tool"
 )
 
@@ -168,43 +165,12 @@ type (
 )
 
 // declared lists the string constants of type typ declared in tool's
-// source, in their order: read from the files so that none is forgotten.
+// source, in their order.
 func declared(t *testing.T, typ string) []string {
 	t.Helper()
-	files, err := filepath.Glob("../tool/*.go")
+	out, err := goconst.Declared("../tool", typ)
 	if err != nil {
 		t.Fatal(err)
-	}
-	var out []string
-	fset := token.NewFileSet()
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range f.Decls {
-			g, ok := d.(*ast.GenDecl)
-			if !ok || g.Tok != token.CONST {
-				continue
-			}
-			for _, spec := range g.Specs {
-				v := spec.(*ast.ValueSpec)
-				if id, ok := v.Type.(*ast.Ident); !ok || id.Name != typ {
-					continue
-				}
-				for _, val := range v.Values {
-					lit, ok := val.(*ast.BasicLit)
-					if !ok || lit.Kind != token.STRING {
-						t.Fatalf("%s: a %s that is not a string literal", fset.Position(val.Pos()), typ)
-					}
-					s, _ := strconv.Unquote(lit.Value)
-					out = append(out, s)
-				}
-			}
-		}
 	}
 	if len(out) == 0 {
 		t.Fatalf("no constants of type %s in tool", typ)
@@ -257,15 +223,49 @@ var fields = map[string]field{
 	"Lease.remote":                           {desc: "The address the lease was acquired from."},
 	"Lease.expiry":                           {format: "date-time", desc: "When the lease ends unless renewed."},
 	"Lease.released":                         {desc: "Present and true once the lease is released or revoked."},
+	"Lease.acquired":                         {format: "date-time", desc: "When the lease was acquired (absent for a lease restored from a state file written before it was kept)."},
 	"Decision.time":                          {format: "date-time", desc: "When the request was answered."},
 	"Decision.method":                        {desc: "The request's method."},
-	"Decision.path":                          {desc: "The request's path, as sent."},
+	"Decision.path":                          {desc: "The request's path, a lease id in it shown as the lease's fingerprint in braces (`/softwareEntitlements/{1a2b3c4d}`)."},
 	"Decision.apiVersion":                    {desc: "The api-version asked for, as sent (empty when missing)."},
 	"Decision.app":                           {desc: "The application asked for, or the lease's."},
 	"Decision.remote":                        {desc: "The caller's address: the TCP peer."},
 	"Decision.status":                        {desc: "The HTTP status answered."},
 	"Decision.decision":                      {desc: "What the server decided."},
 	"Decision.reasons":                       {desc: "The reason codes of a refusal (README.md has the table); null when approved."},
+	"UsageRecord.time":                       {format: "date-time", desc: "When it happened (RFC 3339, UTC, to the millisecond): the request's answer, or a lease's expiry."},
+	"UsageRecord.seq":                        {desc: "The record's number, in the order records were made, on across restarts with `--state`; 0 for an expiry `ses usage` found in a state file that no server recorded yet."},
+	"UsageRecord.event":                      {desc: "A decision on a request (`entitlement`, `acquire`, `renew`, `release`, `revoke`) or a change of a lease (`acquired`, `renewed`, `released`, `expired`)."},
+	"UsageRecord.app":                        {desc: "The application asked for, or the lease's (at most 256 bytes kept)."},
+	"UsageRecord.peer":                       {desc: "The caller's address (the TCP peer); for a lease change, the address that acquired the lease."},
+	"UsageRecord.apiVersion":                 {desc: "The api-version asked for, as sent; absent for a lease change."},
+	"UsageRecord.status":                     {desc: "The HTTP status answered; absent for a lease change."},
+	"UsageRecord.outcome":                    {desc: "What the server decided; absent for a lease change."},
+	"UsageRecord.reason":                     {desc: "The reason code of a refusal (README.md has the table)."},
+	"UsageRecord.explanation":                {desc: "Why it was refused: the verifier's explanation, as the log has it, or the message answered; never the token."},
+	"UsageRecord.lease":                      {pattern: "^[0-9a-f]{8}$", desc: "The lease's fingerprint: the first 8 hex digits of the SHA-256 of its id. The id itself is never shown here."},
+	"UsageRecord.expiry":                     {format: "date-time", desc: "For a lease change, the lease's expiry after it."},
+	"UsageRecord.heldSeconds":                {desc: "For a lease change, how long the lease had been held, in seconds to the millisecond (absent when 0)."},
+	"AppUsage.app":                           {desc: "The application (empty for requests refused before naming one; `" + OtherApps + "` past the first 1000)."},
+	"AppUsage.approved":                      {desc: "Entitlement requests and lease acquisitions approved."},
+	"AppUsage.denied":                        {desc: "Entitlement requests and lease acquisitions denied."},
+	"AppUsage.errors":                        {desc: "Entitlement requests and lease acquisitions the server failed on."},
+	"AppUsage.leases":                        {desc: "Leases acquired."},
+	"AppUsage.active":                        {desc: "Leases active now."},
+	"AppUsage.released":                      {desc: "Leases released or revoked."},
+	"AppUsage.expired":                       {desc: "Leases that expired unreleased."},
+	"AppUsage.heldSeconds":                   {desc: "The time the leases were held, in seconds: the ended ones' and the active ones' until now."},
+	"UsageReport.records":                    {desc: "The records picked, oldest first."},
+	"UsageReport.summary":                    {desc: "Their sums per application, by name, with the leases active now."},
+	"UsageReport.totals":                     {desc: "The sums of all applications."},
+	"StatusFeed.version":                     {desc: "The server's version line."},
+	"StatusFeed.now":                         {format: "date-time", desc: "The server's time."},
+	"StatusFeed.started":                     {format: "date-time", desc: "When the usage record started (the server's start)."},
+	"StatusFeed.seq":                         {desc: "The number of the last record: ask with `after` set to it for what is new."},
+	"StatusFeed.details":                     {desc: "Whether decisions and leases are shown: always without `--acs`; with it, to the holder of the admin token only."},
+	"StatusFeed.totals":                      {desc: "The sums of all applications."},
+	"StatusFeed.apps":                        {desc: "The sums per application, by name (with details)."},
+	"StatusFeed.records":                     {desc: "The newest records after `after`, newest first, at most 200 (with details)."},
 }
 
 // component is the schema of a Go struct from its JSON tags, registered
@@ -297,7 +297,7 @@ func (g *gen) component(name string, typ reflect.Type, desc string, only ...stri
 				ps = &oaSchema{AllOf: []*oaSchema{ps}, Description: fd.desc}
 			}
 			s.Properties[prop] = ps
-			if !strings.Contains(opts, "omitempty") {
+			if !strings.Contains(opts, "omitempty") && !strings.Contains(opts, "omitzero") {
 				s.Required = append(s.Required, prop)
 			}
 		}
@@ -325,6 +325,8 @@ func (g *gen) schemaOf(typ reflect.Type) *oaSchema {
 		return &oaSchema{Type: "boolean"}
 	case typ.Kind() >= reflect.Int && typ.Kind() <= reflect.Uint64:
 		return &oaSchema{Type: "integer"}
+	case typ.Kind() == reflect.Float64:
+		return &oaSchema{Type: "number"}
 	case typ.Kind() == reflect.Slice:
 		return &oaSchema{Type: []string{"array", "null"}, Items: g.schemaOf(typ.Elem())}
 	case typ.Kind() == reflect.Struct:
@@ -465,6 +467,13 @@ func generateOpenAPI(t *testing.T) []byte {
 	g.enums[reflect.TypeFor[tool.Reason]()] = answered
 	g.enums[reflect.TypeFor[tool.Decision]()] = declared(t, "Decision")
 	g.enums[reflect.TypeFor[tool.ErrorCode]()] = declared(t, "ErrorCode")
+	g.enums[reflect.TypeFor[UsageEvent]()] = slices.Sorted(func(yield func(string) bool) {
+		for e := range usageEvents {
+			if !yield(string(e)) {
+				return
+			}
+		}
+	})
 
 	// The api-versions and the answer of each.
 	var names, v1, v2, lease []string
@@ -508,7 +517,11 @@ func generateOpenAPI(t *testing.T) []byte {
 	g.component("ErrorResponse", reflect.TypeFor[tool.ErrorResponse](), "")
 	g.schemas["ErrorMessage"].Properties["lang"].Enum = []string{tool.ErrorLanguage}
 	leaseSchema := g.component("Lease", reflect.TypeFor[Lease](), "An active lease, as the management API lists it: never the token's text.")
-	decisionSchema := g.component("Decision", reflect.TypeFor[decision](), "One entitlement request and what the server decided, as the management API and the status page show it.")
+	decisionSchema := g.component("Decision", reflect.TypeFor[decision](), "One entitlement request and what the server decided, as the management API shows it.")
+	g.component("UsageRecord", reflect.TypeFor[UsageRecord](), "One entry of the usage record: a decision on a request to the entitlement endpoint, or a change of a lease. Never a token, never a lease id.")
+	g.component("AppUsage", reflect.TypeFor[AppUsage](), "The sums of the usage record for one application.")
+	report := g.component("UsageReport", reflect.TypeFor[UsageReport](), "The usage record picked, and its sums.")
+	feedSchema := g.component("StatusFeed", reflect.TypeFor[statusFeed](), "What the status page shows.")
 
 	v1Example := tool.EntitlementResponseV1{ID: "entitlement-aef61648-5350-4357-b1d8-40a3829d9811", VMID: "vm-42"}
 	v2Example := tool.EntitlementResponseV2{ID: "entitlement-6e6f5b7d-b861-4e28-9576-0284c9a50ec8", Expiry: "2026-11-29T10:17:20Z"}
@@ -586,9 +599,42 @@ func generateOpenAPI(t *testing.T) []byte {
 	}
 
 	status := &oaOp{Tags: []string{tagServer}, OperationID: "statusPage", Security: public,
-		Summary:     "The status page",
-		Description: "Version, configuration, active leases and the last decisions with their reason codes; never a token's contents.",
-		Responses:   htmlPage("The page.")}
+		Summary: "The status page",
+		Description: "One self-contained page (nothing fetched from elsewhere) that polls `" + tool.PathStatusFeed + "` every second: a summary per application, " +
+			"every decision with its reason code and explanation, and lease changes by fingerprint; never a token's contents or a lease id.",
+		Responses: htmlPage("The page.")}
+	badQuery := extra{http.StatusBadRequest, tool.CodeBadRequest, "A query parameter the server cannot read: it says which."}
+	feed := &oaOp{Tags: []string{tagServer}, OperationID: "statusFeed", Security: public,
+		Summary: "What the status page shows",
+		Description: "The usage record's sums per application and its newest records after record `after`. It reads nothing of the leases (the record sums them as they change), " +
+			"so it costs the same however many are held. With `--acs`, a caller without the admin token gets the totals alone (`details` false); one with a token that does not pass, 401.",
+		Parameters: []*oaParam{{Name: tool.QueryAfter, In: "query", Description: "The number of the last record the caller has (0 or absent: none).",
+			Schema: &oaSchema{Type: "integer"}}},
+		Responses: with(map[string]*oaResponse{
+			"200": {Description: "The sums and the records.", Content: jsonMedia(feedSchema)},
+		}, g.errors([]tool.Reason{tool.ReasonAdminUnauthorized}, badQuery, panicked)),
+	}
+	feed.Responses["401"].Headers = wwwAuth
+	usage := &oaOp{Tags: []string{tagServer}, OperationID: "usageRecord", Security: public,
+		Summary: "The usage record",
+		Description: "Every decision on the entitlement endpoint and every lease change the server keeps (with `--state`, those in the file), oldest first, as JSON (`UsageReport`, with the sums per application) or CSV " +
+			"(a header line, then one row per record: `" + strings.Join(UsageCSVHeader, ",") + "`). With `--acs` it needs the admin token.",
+		Parameters: []*oaParam{
+			{Name: tool.QueryFormat, In: "query", Description: "`" + tool.FormatJSON + "` or `" + tool.FormatCSV + "` (in any case); without it, CSV when `Accept` names `" + tool.ContentTypeCSV + "`, else JSON.",
+				Schema: &oaSchema{Type: "string"}},
+			{Name: tool.QueryFrom, In: "query", Description: "Only the records at or after this time (RFC 3339).", Schema: &oaSchema{Type: "string", Format: "date-time"}},
+			{Name: tool.QueryTo, In: "query", Description: "Only the records before this time (RFC 3339).", Schema: &oaSchema{Type: "string", Format: "date-time"}},
+			{Name: tool.QueryApp, In: "query", Description: "Only the records of this application.", Schema: &oaSchema{Type: "string"}},
+		},
+		Responses: with(map[string]*oaResponse{
+			"200": {Description: "The record.", Content: map[string]oaMedia{
+				tool.ContentTypeJSON: {Schema: report},
+				tool.ContentTypeCSV:  {Schema: &oaSchema{Type: "string", Description: "RFC 4180 CSV, the header line first."}},
+			}},
+		}, g.errors([]tool.Reason{tool.ReasonAdminUnauthorized}, badQuery, panicked)),
+	}
+	usage.Responses["401"].Headers = wwwAuth
+	usage.Responses["401"].Description = "With `--acs`: " + usage.Responses["401"].Description
 	health := &oaOp{Tags: []string{tagServer}, OperationID: "health", Security: public,
 		Summary:     "Health check",
 		Description: "`ok` while the server runs.",
@@ -662,7 +708,7 @@ func generateOpenAPI(t *testing.T) []byte {
 	}
 	decisions := &oaOp{Tags: []string{tagACS}, OperationID: "listDecisions", Security: admin,
 		Summary:     "List the recent decisions",
-		Description: "The last entitlement requests and what was decided, newest first.",
+		Description: "The last entitlement requests and what was decided (at most 100), newest first.",
 		Responses: with(map[string]*oaResponse{
 			"200": {Description: "The decisions.", Content: jsonMedia(&oaSchema{Type: "array", Items: decisionSchema})},
 		}, authErrors()),
@@ -672,6 +718,8 @@ func generateOpenAPI(t *testing.T) []byte {
 		tool.PathEntitlements:           {Post: entitlement},
 		tool.PathEntitlements + "/{id}": {Post: renew, Delete: release},
 		tool.PathStatus:                 {Get: status},
+		tool.PathStatusFeed:             {Get: feed},
+		tool.PathUsage:                  {Get: usage},
 		tool.PathHealth:                 {Get: health},
 		tool.PathOpenAPI:                {Get: document},
 		tool.PathDocs:                   {Get: reference},
@@ -727,7 +775,7 @@ func generateOpenAPI(t *testing.T) []byte {
 		Tags: []oaTag{
 			{Name: tagEntitlements, Description: "The entitlement endpoint, every api-version."},
 			{Name: tagLeases, Description: "Leases: api-version `" + tool.LeaseAPIVersion + "`, the emulator's own. Acquire with the entitlement request and a `duration`; renew and release by the lease's id."},
-			{Name: tagServer, Description: "The status page, the health check, this document and its reference page."},
+			{Name: tagServer, Description: "The status page and its feed, the usage record, the health check, this document and its reference page."},
 			{Name: tagACS, Description: "The Access Control Service of `ses server --acs`: the WRAP v0.9 token endpoint and the management API, which takes a WRAP access token (security scheme `wrap`)."},
 		},
 		Paths: paths,

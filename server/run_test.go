@@ -3,7 +3,6 @@
 package server
 
 import (
-	"bytes"
 	"crypto/tls"
 	"io"
 	"net"
@@ -20,24 +19,6 @@ import (
 	"github.com/seskit/ses/cli"
 	"github.com/seskit/ses/tool"
 )
-
-// syncBuffer is a bytes.Buffer the server and the test share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // waitFor polls until s holds a match of re and returns it, failing the
 // test after patience.

@@ -32,10 +32,12 @@ type Cmd struct {
 	cli.KeyFlags      `embed:""`
 	Audience          string        `help:"Audience tokens must carry (default: ${default})." default:"${default_audience}" placeholder:"URL"`
 	Issuer            string        `help:"Issuer tokens must carry (default: ${default})." default:"${default_issuer}" placeholder:"URL"`
-	ExitAfterRequest  bool          `help:"Exit 0 after the first entitlement request has been answered."`
+	ExitAfterRequest  bool          `help:"Exit 0 once the first request to the entitlement endpoint (POST /softwareEntitlements, POST or DELETE /softwareEntitlements/ID) has been answered, whatever the answer."`
 	MaxLease          time.Duration `help:"Longest lease duration granted." default:"${default_max_lease}"`
 	MaxLeasesPerToken int           `help:"Most active leases one token may hold (0: the default, ${default})." default:"${default_max_leases_per_token}" placeholder:"N"`
-	State             string        `help:"Keep leases in this database file, restored on start (default: in memory)." type:"path" placeholder:"FILE"`
+	State             string        `help:"Keep leases and the usage record in this database file (created 0600), restored on start (default: in memory)." type:"path" placeholder:"FILE"`
+	UsageRecords      int           `help:"Records of the usage record kept in memory, the newest (default: ${default})." default:"${default_usage_records}" placeholder:"N"`
+	UsageKeep         int           `help:"Records the --state file keeps, the oldest giving way; 0 keeps all (default: ${default})." default:"${default_usage_keep}" placeholder:"N"`
 	ACS               string        `name:"acs" help:"Serve a WRAP v0.9 token issuer and the management API, configured by this namespace file (YAML or JSON)." type:"path" placeholder:"FILE"`
 }
 
@@ -80,17 +82,20 @@ func (c *Cmd) Run(g *cli.Globals) error {
 	if c.MaxLeasesPerToken == 0 {
 		c.MaxLeasesPerToken = DefaultMaxLeasesPerToken
 	}
-	leases := NewLeases()
+	if c.UsageRecords < 0 || c.UsageKeep < 0 {
+		return cli.Usagef("--usage-records and --usage-keep must not be negative")
+	}
+	leases, usage := NewLeases(), NewUsage(c.UsageRecords, g.Now())
 	if c.State != "" {
-		if leases, err = OpenLeases(c.State); err != nil {
-			return cli.Usagef("--state: %v", err).Hint("name another file with --state, or leave it out to keep leases in memory")
+		if leases, usage, err = OpenState(c.State, c.UsageRecords, c.UsageKeep, g.Now()); err != nil {
+			return stateError(c.State, err)
 		}
 	}
 	defer leases.Close()
 
 	listeners, err := listen(u.Hostname(), u.Port())
 	if err != nil {
-		return cli.Usagef("--url %s: %v", c.URL, err)
+		return listenError(c.URL, err)
 	}
 	port := listeners[0].Addr().(*net.TCPAddr).Port
 	u.Host = net.JoinHostPort(u.Hostname(), strconv.Itoa(port))
@@ -98,7 +103,7 @@ func (c *Cmd) Run(g *cli.Globals) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cfg := HandlerConfig{
-		Verifier: v, MaxLease: c.MaxLease, MaxLeasesPerToken: c.MaxLeasesPerToken, Leases: leases, Log: g.Log,
+		Verifier: v, MaxLease: c.MaxLease, MaxLeasesPerToken: c.MaxLeasesPerToken, Leases: leases, Usage: usage, Log: g.Log,
 		Version: g.Version, AdminAudience: u.String() + tool.PathAdmin,
 		Settings: [][2]string{
 			{"url", u.String()}, {"tls certificate", conn.Thumbprint().String()},
@@ -128,8 +133,20 @@ func (c *Cmd) Run(g *cli.Globals) error {
 	if c.ExitAfterRequest {
 		cfg.Entitled = stop
 	}
+	handler := NewHandler(cfg)
+	expiring := make(chan struct{})
+	go func() {
+		defer close(expiring)
+		expireLeases(ctx, leases, g.Log)
+	}()
+	defer func() {
+		// Before the file closes, which writes what is queued: nothing
+		// queued after.
+		stop()
+		<-expiring
+	}()
 	srv := &http.Server{
-		Handler:           NewHandler(cfg),
+		Handler:           handler,
 		TLSConfig:         tlsConfig(conn),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -138,7 +155,10 @@ func (c *Cmd) Run(g *cli.Globals) error {
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          log.New(serverLog{g.Log}, "", 0),
 	}
-	printBanner(g, u.String(), conn, sign, v.Decrypt)
+	printBanner(g, banner{url: u.String(), conn: conn, sign: sign, enc: v.Decrypt, dev: c.devTrust(g)})
+	if c.State != "" {
+		g.Log.Info().Str("state", c.State).Int("leases", usage.ActiveLeases()).Msg("state restored: active leases")
+	}
 	g.Log.Info().Str("url", u.String()).Str("tls", conn.Thumbprint().String()).
 		Str("sign", thumbOrNone(sign)).Str("encrypt", thumbOrNone(v.Decrypt)).
 		Str("issuer", c.Issuer).Str("audience", c.Audience).Str("max_lease", c.MaxLease.String()).
@@ -232,15 +252,122 @@ func tlsConfig(conn *tool.Credential) *tls.Config {
 	}
 }
 
-// printBanner tells a person where the server is and what to pin.
-func printBanner(g *cli.Globals, u string, conn, sign, enc *tool.Credential) {
-	fmt.Fprintf(g.Stdout, "ses server listening on %s\n", u)
-	fmt.Fprintf(g.Stdout, "  tls leaf      %s  %s\n", conn.Thumbprint(), conn.Certificate.Subject.CommonName)
-	for _, c := range conn.Chain {
+// banner is what the server tells a person when it starts.
+type banner struct {
+	url             string
+	conn, sign, enc *tool.Credential
+	// dev is set when the server uses the development PKI throughout, so
+	// that its root is what to trust and `ses client --dev` works as is.
+	dev *devTrust
+}
+
+// devTrust is how a client on this machine trusts the server: the
+// development root's certificate file, and the --store flag the commands
+// need, if any.
+type devTrust struct {
+	root  string
+	store string
+}
+
+// devTrust reports the development PKI's root when the server's TLS
+// certificate, and the certificates tokens are checked with, are all the
+// development ones.
+func (c *Cmd) devTrust(g *cli.Globals) *devTrust {
+	for _, spec := range []string{c.Connection, c.Sign, c.Encrypt} {
+		if !strings.EqualFold(strings.TrimSpace(spec), "dev") {
+			return nil
+		}
+	}
+	store, err := g.OpenStore()
+	if err != nil {
+		return nil
+	}
+	pki, err := store.Dev()
+	if err != nil || pki.Root.File == "" {
+		return nil
+	}
+	t := &devTrust{root: pki.Root.File}
+	if g.Store != "" && g.Getenv("SES_HOME") != g.Store {
+		t.store = " --store " + shellQuote(store.Dir)
+	}
+	return t
+}
+
+// printBanner tells a person where the server is, what to pin, what to
+// trust, and a command that proves it answers.
+func printBanner(g *cli.Globals, b banner) {
+	fmt.Fprintf(g.Stdout, "ses server listening on %s\n", b.url)
+	fmt.Fprintf(g.Stdout, "  status page   %s%s\n", b.url, tool.PathStatus)
+	fmt.Fprintf(g.Stdout, "  tls leaf      %s  %s\n", b.conn.Thumbprint(), b.conn.Certificate.Subject.CommonName)
+	for _, c := range b.conn.Chain {
 		fmt.Fprintf(g.Stdout, "  tls chain     %s  %s  (pin this)\n", tool.ThumbprintOf(c), c.Subject.CommonName)
 	}
-	fmt.Fprintf(g.Stdout, "  signing       %s\n", thumbOrNone(sign))
-	fmt.Fprintf(g.Stdout, "  encryption    %s\n", thumbOrNone(enc))
+	fmt.Fprintf(g.Stdout, "  signing       %s\n", thumbOrNone(b.sign))
+	fmt.Fprintf(g.Stdout, "  encryption    %s\n", thumbOrNone(b.enc))
+	if b.dev == nil {
+		return
+	}
+	fmt.Fprintf(g.Stdout, "  trust         %s  (curl --cacert, or a browser's authorities)\n", b.dev.root)
+	fmt.Fprintf(g.Stdout, "  try           ses%s client --dev --url %s --token \"$(ses%s token --app contosoapp)\" --app contosoapp\n",
+		b.dev.store, b.url, b.dev.store)
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+:@%=,", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// stateError reports a --state file the server cannot use, with what to
+// do about it.
+func stateError(path string, err error) error {
+	var (
+		damaged *DamagedError
+		link    *cli.SymlinkError
+	)
+	switch {
+	case errors.As(err, &damaged):
+		return cli.Usagef("--state %s is damaged: %v", path, damaged.Err).
+			Hint("move it aside (mv %s %s.damaged) to start with no leases, or name another file with --state", shellQuote(path), shellQuote(path))
+	case errors.As(err, &link):
+		return cli.Usagef("--state: %v", err).Hint("name the file the link points to, or another file")
+	}
+	return cli.Usagef("--state: %v", err).Hint("name another file with --state, or leave it out to keep leases in memory")
+}
+
+// listenError reports a --url the server cannot listen on; a port in use
+// gets a hint.
+func listenError(u string, err error) error {
+	e := cli.Usagef("--url %s: %v", u, err)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		e.Hint("another program listens there: another ses server? Stop it, or let the system pick a free port with --url https://localhost:0")
+	}
+	return e
+}
+
+// expireInterval is how often leases past their expiry are ended, so the
+// usage record and the status page hear of it within a second.
+const expireInterval = time.Second
+
+// expireLeases ends expired leases every expireInterval until ctx is done;
+// their records are committed to the lease file, if any, before the next.
+func expireLeases(ctx context.Context, leases *Leases, log zerolog.Logger) {
+	t := time.NewTicker(expireInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			if err := leases.Expire(now); err != nil {
+				log.Error().Err(err).Msg("usage record not written")
+			}
+		}
+	}
 }
 
 // serverLog takes net/http's own messages (TLS handshake failures of

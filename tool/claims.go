@@ -59,12 +59,8 @@ type Claims struct {
 // NewTokenID returns a fresh token id, "token-" and a random UUID.
 func NewTokenID() string { return "token-" + newUUID() }
 
-// NewEntitlementID returns a fresh entitlement id, "entitlement-" and a
-// random UUID.
-func NewEntitlementID() string { return string(AppendEntitlementID(nil)) }
-
-// AppendEntitlementID appends a fresh entitlement id to b, as
-// NewEntitlementID makes them, without allocating when b has room.
+// AppendEntitlementID appends a fresh entitlement id to b, "entitlement-"
+// and a random UUID, without allocating when b has room.
 func AppendEntitlementID(b []byte) []byte { return AppendGUID(append(b, "entitlement-"...)) }
 
 // NewGUID returns a random (version 4) UUID in its usual text form.

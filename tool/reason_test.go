@@ -1,17 +1,15 @@
 package tool
 
 import (
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"os"
-	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/seskit/ses/internal/goconst"
 )
 
 // declaredReasons lists every constant of type Reason declared in this
@@ -19,40 +17,13 @@ import (
 // forgotten.
 func declaredReasons(t *testing.T) []Reason {
 	t.Helper()
-	files, err := filepath.Glob("*.go")
+	values, err := goconst.Declared(".", "Reason")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []Reason
-	fset := token.NewFileSet()
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range f.Decls {
-			g, ok := d.(*ast.GenDecl)
-			if !ok || g.Tok != token.CONST {
-				continue
-			}
-			for _, spec := range g.Specs {
-				v := spec.(*ast.ValueSpec)
-				if id, ok := v.Type.(*ast.Ident); !ok || id.Name != "Reason" {
-					continue
-				}
-				for _, val := range v.Values {
-					lit, ok := val.(*ast.BasicLit)
-					if !ok || lit.Kind != token.STRING {
-						t.Fatalf("%s: a Reason that is not a string literal", fset.Position(val.Pos()))
-					}
-					s, _ := strconv.Unquote(lit.Value)
-					out = append(out, Reason(s))
-				}
-			}
-		}
+	out := make([]Reason, len(values))
+	for i, v := range values {
+		out[i] = Reason(v)
 	}
 	return out
 }

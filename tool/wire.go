@@ -31,10 +31,42 @@ const (
 	PathAdminLeases = PathAdmin + "/leases"
 	// PathAdminDecisions lists the recent decisions (GET).
 	PathAdminDecisions = PathAdmin + "/decisions"
+	// PathStatusFeed is what the status page polls (GET): the summary and
+	// the records after QueryAfter, as JSON.
+	PathStatusFeed = "/status.json"
+	// PathUsage is the usage record (GET), as JSON or CSV (QueryFormat or
+	// the Accept header), filtered by QueryFrom, QueryTo and QueryApp.
+	PathUsage = "/usage"
 	// PathOpenAPI is the OpenAPI document of every path here (GET).
 	PathOpenAPI = "/openapi.json"
 	// PathDocs is the reference page rendered from that document (GET).
 	PathDocs = "/docs"
+)
+
+// The query parameters of PathStatusFeed and PathUsage.
+const (
+	// QueryAfter asks for the records after this sequence number.
+	QueryAfter = "after"
+	// QueryFormat is FormatJSON or FormatCSV.
+	QueryFormat = "format"
+	// QueryFrom and QueryTo bound the records' times (RFC 3339): from is
+	// inclusive, to exclusive.
+	QueryFrom = "from"
+	QueryTo   = "to"
+	// QueryApp keeps the records of one application.
+	QueryApp = "app"
+)
+
+// The formats of PathUsage.
+const (
+	FormatJSON = "json"
+	FormatCSV  = "csv"
+)
+
+// The content types of PathUsage's formats.
+const (
+	ContentTypeJSON = "application/json"
+	ContentTypeCSV  = "text/csv"
 )
 
 // The management API's authorization: a WRAP access token issued for the
@@ -154,6 +186,9 @@ const (
 	CodeUnauthorized ErrorCode = "Unauthorized"
 	// CodeInternalError: 500.
 	CodeInternalError ErrorCode = "InternalError"
+	// CodeBadRequest: 400, a query the usage record or the status feed
+	// cannot answer.
+	CodeBadRequest ErrorCode = "BadRequest"
 )
 
 // Decision is what the server decided about an entitlement request, as its
