@@ -83,6 +83,7 @@ func startChild(t *testing.T, dir string) (*exec.Cmd, string) {
 // acquisitions are in flight, restarts it on the same file, and renews
 // every lease a client was told about: none may be lost.
 func TestKillKeepsAcknowledgedLeases(t *testing.T) {
+	t.Parallel() // its own servers, in child processes
 	dir := t.TempDir()
 	tok, roots := devToken(t, devPKI(t, dir))
 	client := &http.Client{Timeout: patience, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}

@@ -188,6 +188,7 @@ func TestUsageFileKeep(t *testing.T) {
 // TestReadUsageState: a file no server holds reads as the server answered,
 // filtered; one a server holds is refused.
 func TestReadUsageState(t *testing.T) {
+	t.Parallel() // it waits for the lock another holds: beside the others
 	path := filepath.Join(t.TempDir(), "state.db")
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	l, u := openState(t, path, now)
@@ -230,6 +231,7 @@ func TestReadUsageState(t *testing.T) {
 // TestDamagedState: bbolt panics or fails on many kinds of damage; each is
 // a DamagedError, at open and for ses usage, never a panic.
 func TestDamagedState(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.db")
 	now := time.Now()
