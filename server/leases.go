@@ -501,12 +501,19 @@ func (l *Leases) Renew(id string, from netip.Addr, d time.Duration, now time.Tim
 // renewFor is Renew for a request whose decision req, when the lease is
 // renewed, is recorded and committed with it.
 func (l *Leases) renewFor(id string, from netip.Addr, d time.Duration, now time.Time, req *leaseRequest) (Lease, error) {
+	return l.change(id, func(key leaseID) (Lease, pending, error) { return l.renew(key, from, d, now, req) })
+}
+
+// change makes the change fn of the lease id under the lock and waits,
+// outside it, until the change is durable. An id that does not parse is
+// an unknown lease.
+func (l *Leases) change(id string, fn func(leaseID) (Lease, pending, error)) (Lease, error) {
 	key, ok := parseLeaseID(id)
 	if !ok {
 		return Lease{}, errLeaseNotFound
 	}
 	l.mu.Lock()
-	view, pending, err := l.renew(key, from, d, now, req)
+	view, pending, err := fn(key)
 	l.mu.Unlock()
 	if err != nil {
 		return view, err
@@ -577,20 +584,7 @@ func (l *Leases) revokeFor(id string, now time.Time, req *leaseRequest) (Lease, 
 }
 
 func (l *Leases) release(id string, now time.Time, allowed func(*holder) bool, req *leaseRequest) (Lease, error) {
-	key, ok := parseLeaseID(id)
-	if !ok {
-		return Lease{}, errLeaseNotFound
-	}
-	l.mu.Lock()
-	view, pending, err := l.releaseLocked(key, now, allowed, req)
-	l.mu.Unlock()
-	if err != nil {
-		return view, err
-	}
-	if err := pending.wait(); err != nil {
-		return view, fmt.Errorf("writing lease %s: %w", key, err)
-	}
-	return view, nil
+	return l.change(id, func(key leaseID) (Lease, pending, error) { return l.releaseLocked(key, now, allowed, req) })
 }
 
 // releaseLocked is release under the lock: the released lease and its
