@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"html"
 	"html/template"
-	"io"
 	"net/http"
 	"regexp"
 	"slices"
@@ -291,10 +290,7 @@ var renderDocs = sync.OnceValues(func() ([]byte, error) {
 func docs(w http.ResponseWriter, out *outcome) {
 	page, err := renderDocs()
 	if err != nil {
-		out.detail = "reference page: " + err.Error()
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.WriteHeader(http.StatusInternalServerError)
-		io.WriteString(w, "The reference page failed to render.\n")
+		pageFailed(w, out, "reference page", err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

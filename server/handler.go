@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -58,6 +59,9 @@ type HandlerConfig struct {
 type Handler struct {
 	cfg   HandlerConfig
 	cache *tokenCache
+	// statusPage is the status page, rendered from cfg on its first fetch:
+	// nothing on it changes while the server runs.
+	statusPage func() ([]byte, error)
 }
 
 // NewHandler returns the endpoint's handler.
@@ -75,7 +79,9 @@ func NewHandler(cfg HandlerConfig) *Handler {
 		cfg.Usage = NewUsage(DefaultUsageRecords, cfg.Now())
 	}
 	cfg.Leases.Observe(cfg.Usage, cfg.Now())
-	return &Handler{cfg: cfg, cache: newTokenCache(tokenCacheSize)}
+	h := &Handler{cfg: cfg, cache: newTokenCache(tokenCacheSize)}
+	h.statusPage = sync.OnceValues(h.renderStatus)
+	return h
 }
 
 // writeJSON answers status with v in JSON, for the answers of no fixed

@@ -198,9 +198,8 @@ input[type=password]{width:28em;max-width:100%}
 </body></html>
 `))
 
-// status serves the status page. It reads nothing of the leases: the
-// page's script asks the feed.
-func (h *Handler) status(w http.ResponseWriter, out *outcome) {
+// renderStatus renders the status page from the handler's settings.
+func (h *Handler) renderStatus() ([]byte, error) {
 	var page bytes.Buffer
 	err := statusPage.Execute(&page, map[string]any{
 		"Version":  h.cfg.Version,
@@ -208,17 +207,30 @@ func (h *Handler) status(w http.ResponseWriter, out *outcome) {
 		"ACS":      h.cfg.Auth != nil,
 		"Feed":     tool.PathStatusFeed,
 	})
+	return page.Bytes(), err
+}
+
+// status serves the status page. It reads nothing of the leases: the
+// page's script asks the feed.
+func (h *Handler) status(w http.ResponseWriter, out *outcome) {
+	page, err := h.statusPage()
 	if err != nil {
-		out.detail = "status page: " + err.Error()
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.WriteHeader(http.StatusInternalServerError)
-		io.WriteString(w, "The status page failed to render.\n")
+		pageFailed(w, out, "status page", err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; form-action 'none'")
-	page.WriteTo(w)
+	w.Write(page)
+}
+
+// pageFailed answers 500 for a page (what) that failed to render; the
+// cause goes to the log.
+func pageFailed(w http.ResponseWriter, out *outcome, what string, err error) {
+	out.detail = what + ": " + err.Error()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusInternalServerError)
+	io.WriteString(w, "The "+what+" failed to render.\n")
 }
 
 // statusFeed is the body of GET /status.json: the sums per application
