@@ -359,8 +359,15 @@ func smuggleNone(t *testing.T, c Claims, enc *Credential) string {
 // rsa15 encrypts the inner token with RSA1_5 using go-jose.
 func rsa15(t *testing.T, inner string, enc *Credential) string {
 	t.Helper()
-	e, err := jose.NewEncrypter(jose.A256CBC_HS512, jose.Recipient{Algorithm: jose.RSA1_5, Key: enc.Certificate.PublicKey, KeyID: enc.Thumbprint().String()},
+	return encryptCompact(t, inner, jose.Recipient{Algorithm: jose.RSA1_5, Key: enc.Certificate.PublicKey, KeyID: enc.Thumbprint().String()},
 		(&jose.EncrypterOptions{}).WithContentType("JWT").WithType("JWT"))
+}
+
+// encryptCompact encrypts inner to the recipient with A256CBC-HS512, using
+// go-jose, in the compact form.
+func encryptCompact(t testing.TB, inner string, to jose.Recipient, opts *jose.EncrypterOptions) string {
+	t.Helper()
+	e, err := jose.NewEncrypter(jose.A256CBC_HS512, to, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -379,20 +386,8 @@ func rsa15(t *testing.T, inner string, enc *Credential) string {
 // payload DEFLATE-compressed ("zip":"DEF"), using go-jose.
 func compressed(t testing.TB, inner string, enc *Credential) string {
 	t.Helper()
-	e, err := jose.NewEncrypter(jose.A256CBC_HS512, jose.Recipient{Algorithm: jose.RSA_OAEP, Key: enc.Certificate.PublicKey, KeyID: enc.Thumbprint().String()},
+	return encryptCompact(t, inner, jose.Recipient{Algorithm: jose.RSA_OAEP, Key: enc.Certificate.PublicKey, KeyID: enc.Thumbprint().String()},
 		&jose.EncrypterOptions{Compression: jose.DEFLATE, ExtraHeaders: map[jose.HeaderKey]any{"typ": "JWT", "cty": "JWT"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	obj, err := e.Encrypt([]byte(inner))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := obj.CompactSerialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
 }
 
 func must[T any](v T, err error) T {
