@@ -289,11 +289,12 @@ func (h *Handler) body(w http.ResponseWriter, r *http.Request, buf *[]byte, out 
 	err := readBody(w, r, buf)
 	data := *buf
 	switch {
-	case err != nil && errorAs[*http.MaxBytesError](err) != nil:
-		fail(w, out, tool.ReasonBodyTooLarge, tooLarge)
-		return request{}, false
 	case err != nil:
-		fail(w, out, tool.ReasonBodyUnreadable, "Request body could not be read; denying entitlement request.")
+		if _, tooBig := errors.AsType[*http.MaxBytesError](err); tooBig {
+			fail(w, out, tool.ReasonBodyTooLarge, tooLarge)
+		} else {
+			fail(w, out, tool.ReasonBodyUnreadable, "Request body could not be read; denying entitlement request.")
+		}
 		return request{}, false
 	case len(bytes.TrimSpace(data)) == 0:
 		fail(w, out, tool.ReasonBodyMissing, "Missing request body; denying entitlement request.")
@@ -414,25 +415,25 @@ func (h *Handler) entitlement(w http.ResponseWriter, r *http.Request, out *outco
 	}
 	now, addr := h.cfg.Now(), peer(r)
 	tok, err := h.check(req.token, req.applicationID, addr, now)
-	switch {
-	case err != nil && errorAs[*tool.CheckError](err) != nil:
-		refuse(w, out, req.applicationID, errorAs[*tool.CheckError](err))
-		return
-	case err != nil:
-		internalError(w, out, err)
+	if err != nil {
+		if refused, ok := errors.AsType[*tool.CheckError](err); ok {
+			refuse(w, out, req.applicationID, refused)
+		} else {
+			internalError(w, out, err)
+		}
 		return
 	}
 	switch {
 	case v.Lease:
 		note := h.leaseRequest(r, out, UsageAcquire, http.StatusOK, now)
 		lease, err := h.cfg.Leases.acquire(tok, req.applicationID, addr, minTime(now.Add(duration), tok.Claims.Expiry), now, h.cfg.MaxLeasesPerToken, note)
-		switch {
-		case err != nil && errorAs[*tooManyLeasesError](err) != nil:
-			out.detail = err.Error()
-			fail(w, out, tool.ReasonLeaseLimit, fmt.Sprintf("The token holds %d active leases, the most one token may hold; release one first.", errorAs[*tooManyLeasesError](err).limit))
-			return
-		case err != nil:
-			internalError(w, out, err)
+		if err != nil {
+			if many, ok := errors.AsType[*tooManyLeasesError](err); ok {
+				out.detail = err.Error()
+				fail(w, out, tool.ReasonLeaseLimit, fmt.Sprintf("The token holds %d active leases, the most one token may hold; release one first.", many.limit))
+			} else {
+				internalError(w, out, err)
+			}
 			return
 		}
 		out.decision, out.lease, out.recorded = tool.DecisionApproved, lease.ID, note.taken
@@ -523,15 +524,6 @@ func leaseError(w http.ResponseWriter, out *outcome, lease Lease, err error) boo
 		internalError(w, out, err)
 	}
 	return true
-}
-
-// errorAs is the error of type E in err's chain, or nil. Its target is
-// made only when it is called, so a request that fails nothing pays
-// nothing for it.
-func errorAs[E error](err error) E {
-	var target E
-	errors.As(err, &target)
-	return target
 }
 
 func minTime(a, b time.Time) time.Time {
