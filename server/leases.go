@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"container/heap"
 	"crypto/rand"
 	"crypto/sha256"
@@ -210,7 +211,7 @@ func OpenLeases(path string) (*Leases, error) {
 		x.remote, x.hasIP = packAddr(r.remote)
 		l.insert(x)
 	}
-	slices.SortFunc(ended, func(a, b restored) int { return compareInt64(a.expiry, b.expiry) })
+	slices.SortFunc(ended, func(a, b restored) int { return cmp.Compare(a.expiry, b.expiry) })
 	for _, r := range ended {
 		l.lastKey = max(l.lastKey, r.key)
 		l.ended[r.id] = endedLease{key: r.key, holder: l.holderFor(r.holder), app: l.appFor(r.app), ended: r.expiry, released: r.released}
@@ -668,16 +669,6 @@ func (l *Leases) all(now time.Time) ([]Lease, int) {
 	}
 	slices.SortStableFunc(list, func(a, b Lease) int { return a.Expiry.Compare(b.Expiry) })
 	return list, len(list)
-}
-
-func compareInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Len counts the leases remembered, active or ended.

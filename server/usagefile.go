@@ -31,7 +31,8 @@ type usageFile struct {
 }
 
 // openUsageFile makes the buckets if missing and reads the last record's
-// number, how many there are, and how far expiries were recorded.
+// number and how far expiries were recorded (OpenUsage counts the records
+// as it reads them).
 func openUsageFile(db *bolt.DB) (f *usageFile, last uint64, expiredThrough int64, err error) {
 	f = &usageFile{db: db}
 	err = db.Update(func(tx *bolt.Tx) error {
@@ -49,7 +50,6 @@ func openUsageFile(db *bolt.DB) (f *usageFile, last uint64, expiredThrough int64
 			}
 			last = binary.BigEndian.Uint64(k)
 		}
-		f.count = b.Stats().KeyN
 		if v := meta.Get(expiredThroughKey); v != nil {
 			if len(v) != 8 {
 				return fmt.Errorf("usage record: %s is %d bytes, not 8", expiredThroughKey, len(v))
@@ -229,6 +229,7 @@ func OpenUsage(leases *Leases, size, keep int, now time.Time) (*Usage, error) {
 	err = f.each(func(r UsageRecord) error {
 		u.push(r)
 		u.tally.record(r)
+		f.count++
 		return nil
 	})
 	if err != nil {
