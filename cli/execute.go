@@ -32,7 +32,7 @@ func Execute(prog string, root any, g *Globals, args []string, options ...kong.O
 	g.Prog = prog
 	dialect, isDialect := root.(Dialect)
 	if isDialect {
-		options = append(options, Vars(kong.Vars{"default_log_level": dialect.DefaultLogLevel()}))
+		options = append(options, kong.Vars{"default_log_level": dialect.DefaultLogLevel()})
 	}
 
 	exited := false
