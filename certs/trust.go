@@ -13,7 +13,7 @@ type TrustCmd struct{}
 // Run adds the development root to the system trust store (making the PKI
 // if it is missing), so that curl and browsers trust `ses server`.
 func (c *TrustCmd) Run(g *cli.Globals, store *tool.Store) error {
-	pki, err := store.Dev()
+	pki, err := store.DevCertificates()
 	if err != nil {
 		return cli.Usagef("%v", err)
 	}

@@ -15,7 +15,7 @@ func (c *UntrustCmd) Run(g *cli.Globals, store *tool.Store) error {
 	if !store.HasDev() {
 		return cli.Usagef("no development PKI in %s: nothing to untrust", store.Dir)
 	}
-	pki, err := store.Dev()
+	pki, err := store.DevCertificates()
 	if err != nil {
 		return cli.Usagef("%v", err)
 	}
