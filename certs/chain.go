@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -95,7 +94,7 @@ func (c *ChainCmd) Run(g *cli.Globals) error {
 
 	// Judge the chain as the client would.
 	roots := client.Roots(host, o)
-	chains, err := verifyChain(state, host, roots)
+	chains, err := client.VerifyChain(state.PeerCertificates, host, roots, now)
 	if err != nil {
 		fmt.Fprintf(g.Stdout, "\nresult: the chain does not verify: %s\n", tool.Printable(err.Error()))
 		return &cli.Error{Code: cli.ExitUntrusted, Err: err}
@@ -106,15 +105,4 @@ func (c *ChainCmd) Run(g *cli.Globals) error {
 	}
 	fmt.Fprintf(g.Stdout, "\nresult: trusted: the chain verifies and contains a pinned certificate\n")
 	return nil
-}
-
-func verifyChain(state tls.ConnectionState, host string, roots *x509.CertPool) ([][]*x509.Certificate, error) {
-	if len(state.PeerCertificates) == 0 {
-		return nil, fmt.Errorf("the server presented no certificate")
-	}
-	inters := x509.NewCertPool()
-	for _, c := range state.PeerCertificates[1:] {
-		inters.AddCert(c)
-	}
-	return state.PeerCertificates[0].Verify(x509.VerifyOptions{DNSName: host, Roots: roots, Intermediates: inters})
 }

@@ -285,11 +285,26 @@ func extraRoots(host string, o Options) []*x509.Certificate {
 // Roots is the pool a chain presented for host must verify to: the system
 // roots, o.ExtraRoots and the o.HostRoots that name host.
 func Roots(host string, o Options) *x509.CertPool {
-	roots := systemRoots().Clone()
-	for _, c := range extraRoots(host, o) {
-		roots.AddCert(c)
+	return withCerts(systemRoots().Clone(), extraRoots(host, o))
+}
+
+// VerifyChain verifies the chain a server presented (its leaf first) to
+// roots, for host, at the time at, as crypto/tls would: what TLSConfig and
+// `ses certs chain` judge a chain by.
+func VerifyChain(peer []*x509.Certificate, host string, roots *x509.CertPool, at time.Time) ([][]*x509.Certificate, error) {
+	if len(peer) == 0 {
+		return nil, errors.New("the server presented no certificate")
 	}
-	return roots
+	inters := withCerts(x509.NewCertPool(), peer[1:])
+	return peer[0].Verify(x509.VerifyOptions{DNSName: host, Roots: roots, Intermediates: inters, CurrentTime: at})
+}
+
+// withCerts adds certs to pool and returns it.
+func withCerts(pool *x509.CertPool, certs []*x509.Certificate) *x509.CertPool {
+	for _, c := range certs {
+		pool.AddCert(c)
+	}
+	return pool
 }
 
 // TLSConfig is the TLS configuration every ses client uses for host:
@@ -305,11 +320,8 @@ func Roots(host string, o Options) *x509.CertPool {
 // system roots are read only when needed.
 func TLSConfig(host string, o Options) (*tls.Config, error) {
 	extras := extraRoots(host, o)
-	extra := x509.NewCertPool()
-	for _, c := range extras {
-		extra.AddCert(c)
-	}
-	all := sync.OnceValue(func() *x509.CertPool { return Roots(host, o) })
+	extra := withCerts(x509.NewCertPool(), extras)
+	all := sync.OnceValue(func() *x509.CertPool { return withCerts(systemRoots().Clone(), extras) })
 	pins := pinsFor(host, o)
 	now := o.Now
 	if now == nil {
@@ -322,18 +334,21 @@ func TLSConfig(host string, o Options) (*tls.Config, error) {
 		InsecureSkipVerify: true,
 		VerifyConnection: func(cs tls.ConnectionState) error {
 			at := now()
+			verify := func(roots *x509.CertPool) ([][]*x509.Certificate, error) {
+				return VerifyChain(cs.PeerCertificates, host, roots, at)
+			}
 			var (
 				pin    *tool.Pin
 				chains [][]*x509.Certificate
 				err    error
 			)
 			if len(extras) > 0 {
-				if chains, err = verifyChain(cs, host, extra, at); err == nil {
+				if chains, err = verify(extra); err == nil {
 					pin, err = tool.CheckPins(chains, host, pins, at)
 				}
 			}
 			if len(extras) == 0 || err != nil {
-				if chains, err = verifyChain(cs, host, all(), at); err != nil {
+				if chains, err = verify(all()); err != nil {
 					return &tls.CertificateVerificationError{UnverifiedCertificates: cs.PeerCertificates, Err: err}
 				}
 				pin, err = tool.CheckPins(chains, host, pins, at)
@@ -344,19 +359,6 @@ func TLSConfig(host string, o Options) (*tls.Config, error) {
 			return err
 		},
 	}, nil
-}
-
-// verifyChain verifies the chain a server presented to roots, for host, at
-// the time at, as crypto/tls would.
-func verifyChain(cs tls.ConnectionState, host string, roots *x509.CertPool, at time.Time) ([][]*x509.Certificate, error) {
-	if len(cs.PeerCertificates) == 0 {
-		return nil, errors.New("the server presented no certificate")
-	}
-	inters := x509.NewCertPool()
-	for _, c := range cs.PeerCertificates[1:] {
-		inters.AddCert(c)
-	}
-	return cs.PeerCertificates[0].Verify(x509.VerifyOptions{DNSName: host, Roots: roots, Intermediates: inters, CurrentTime: at})
 }
 
 // hostRoots are the roots of rs trusted for host: those that name it,
